@@ -1,0 +1,3 @@
+from pelvicvoice.cli import main
+
+main()

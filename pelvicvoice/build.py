@@ -1,0 +1,159 @@
+"""Build sessions: gather and check everything first, then write each MP3 atomically."""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from pelvicvoice.clips import ClipProvider
+from pelvicvoice.errors import BuildError, DefinitionError, Location, OutputError, PelvicvoiceError, Problem
+from pelvicvoice.expand import expand
+from pelvicvoice.ffmpeg import encode_mp3
+from pelvicvoice.library import Library
+from pelvicvoice.model import CueScript, SessionRequest, VoiceProfile
+from pelvicvoice.program import parse_overrides
+from pelvicvoice.render import overflow_problems, render_blocks
+from pelvicvoice.tags import session_tags, write_tags
+from pelvicvoice.voices import choose_voice
+
+
+@dataclass(frozen=True)
+class VoiceChoice:
+    """Command-line overrides of the voice profiles."""
+
+    voice: str | None = None
+    rate: int | None = None
+
+
+@dataclass(frozen=True)
+class PlannedSession:
+    """A session with its voice and cue script, ready to render."""
+
+    script: CueScript
+    profile: VoiceProfile
+    target: Path
+
+
+def plan_sessions(
+    requests: list[SessionRequest], library: Library, out_dir: Path, choice: VoiceChoice = VoiceChoice()
+) -> list[PlannedSession]:
+    """Expand every request into a cue script, reporting all problems together."""
+    planned, problems = [], []
+    for request in requests:
+        try:
+            profile = choose_voice(library.voices, request.language, choice.voice, choice.rate)
+            catalog = library.catalogs.get(request.language)
+            if catalog is None:
+                raise DefinitionError.at(
+                    request.program.location, f"language {request.language!r} has no catalog; add catalogs/{request.language}.yaml"
+                )
+            script = expand(request.program, request.language, request.parameters, catalog, profile.rate)
+        except PelvicvoiceError as error:
+            problems.extend(error.problems)
+            continue
+        planned.append(PlannedSession(script, profile, out_dir / request.language / f"{request.program.id}.mp3"))
+    if problems:
+        raise DefinitionError(problems)
+    return planned
+
+
+def session_script(request: SessionRequest, library: Library, choice: VoiceChoice = VoiceChoice()) -> CueScript:
+    """Return the cue script of one session (what `show` prints)."""
+    return plan_sessions([request], library, Path("."), choice)[0].script
+
+
+def build_sessions(
+    requests: list[SessionRequest],
+    library: Library,
+    clips: ClipProvider,
+    out_dir: Path,
+    choice: VoiceChoice = VoiceChoice(),
+    on_written: Callable[[Path], None] = lambda path: None,
+) -> list[Path]:
+    """Build every requested session into out_dir/<lang>/<id>.mp3 and return the paths."""
+    planned = plan_sessions(requests, library, out_dir, choice)
+    targets = [session.target for session in planned]
+    duplicates = {str(t) for t in targets if targets.count(t) > 1}
+    if duplicates:
+        raise DefinitionError.at(Location(sorted(duplicates)[0]), "two sessions would write the same file; build them separately")
+    session_clips = clips.clips_for([(session.script, session.profile) for session in planned])
+    problems: list[Problem] = []
+    for session, session_clip in zip(planned, session_clips):
+        problems.extend(overflow_problems(session.script, session_clip))
+    if problems:
+        raise BuildError(problems)
+    written = []
+    for session, session_clip in zip(planned, session_clips):
+        write_session(session, session_clip)
+        written.append(session.target)
+        on_written(session.target)
+    return written
+
+
+def write_session(session: PlannedSession, clips: dict[str, np.ndarray]) -> None:
+    """Render, encode and tag one session next to its target, then move it into place."""
+    target = session.target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".mp3.part")
+        os.close(handle)
+    except OSError as error:
+        raise OutputError.at(Location(str(target.parent)), _os_problem(error)) from None
+    temporary = Path(temporary_name)
+    try:
+        encode_mp3(render_blocks(session.script, clips), temporary)
+        write_tags(temporary, session_tags(session.script))
+        os.chmod(temporary, 0o666 & ~_current_umask())
+        os.replace(temporary, target)
+    except OSError as error:
+        raise OutputError.at(Location(str(target)), _os_problem(error)) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _os_problem(error: OSError) -> str:
+    if error.errno == errno.ENOSPC:
+        return "the disk is full; free some space or choose another folder with -o"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "cannot write here; choose a writable folder with -o"
+    return f"cannot write: {error.strerror or error}"
+
+
+def make_requests(
+    library: Library, names: tuple[str, ...], languages: tuple[str, ...], assignments: tuple[str, ...]
+) -> list[SessionRequest]:
+    """Resolve programs, languages ('all' = each program's own) and --set values into requests."""
+    requests, problems = [], []
+    for name in names:
+        try:
+            program = library.find(name)
+            values = parse_overrides(program, assignments)
+        except PelvicvoiceError as error:
+            problems.extend(error.problems)
+            continue
+        wanted = program.languages if "all" in languages else (languages or program.languages[:1])
+        for language in dict.fromkeys(wanted):
+            if language not in program.languages:
+                problems.append(
+                    Problem(
+                        program.location,
+                        f"program {program.id!r} has no {language!r} version; it has {', '.join(program.languages)}",
+                    )
+                )
+                continue
+            requests.append(SessionRequest(program, language, values))
+    if problems:
+        raise DefinitionError(problems)
+    return requests
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,61 @@
+"""Load the shared per-language phrase catalogs."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pelvicvoice.errors import DefinitionError, Location
+from pelvicvoice.model import Catalog
+from pelvicvoice.schema import IDENTIFIER, LANGUAGE, check_keys, expect_list, expect_mapping, expect_text
+from pelvicvoice.source import Document, ProblemList, load_document
+
+
+def builtin_catalog_dir() -> Path:
+    """Return the folder of the catalogs shipped with the package."""
+    return Path(str(resources.files("pelvicvoice") / "catalogs"))
+
+
+def load_catalogs(folder: Path | None = None) -> dict[str, Catalog]:
+    """Load every `<language>.yaml` catalog in folder (default: the built-in ones)."""
+    folder = folder or builtin_catalog_dir()
+    catalogs = {}
+    for path in sorted(folder.glob("*.yaml")):
+        catalog = parse_catalog(load_document(path, _display_name(path)))
+        if catalog.language != path.stem:
+            raise DefinitionError.at(catalog.location, f"catalog file {path.name} says language {catalog.language!r}; rename one")
+        catalogs[catalog.language] = catalog
+    return catalogs
+
+
+def _display_name(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def parse_catalog(document: Document) -> Catalog:
+    """Turn a catalog document into a Catalog, or raise every problem found."""
+    problems = ProblemList(document)
+    data = expect_mapping(problems, (), document.data, "a catalog file") or {}
+    check_keys(problems, (), data, ("language", "name", "phrases"), ("counting",), "a catalog")
+    language = data.get("language")
+    if not isinstance(language, str) or not LANGUAGE.match(language):
+        problems.add(("language",), f"language {language!r} is not a code such as en, nl, nb")
+    name = expect_text(problems, ("name",), data.get("name"), "name") if "name" in data else ""
+    phrases: dict[str, str] = {}
+    for key, text in (expect_mapping(problems, ("phrases",), data.get("phrases", {}), "phrases") or {}).items():
+        if not isinstance(key, str) or not IDENTIFIER.match(key):
+            problems.add(("phrases", key), f"phrase key {key!r} must be lowercase letters, digits and '_'")
+            continue
+        checked = expect_text(problems, ("phrases", key), text, f"phrase {key!r}")
+        if checked is not None:
+            phrases[key] = checked
+    counting: list[str] = []
+    if "counting" in data:
+        for index, word in enumerate(expect_list(problems, ("counting",), data["counting"], "counting") or []):
+            checked = expect_text(problems, ("counting", index), word, f"counting word {index + 1}")
+            counting.append(checked or "")
+    problems.raise_if_any()
+    return Catalog(language, name or language, phrases, tuple(counting), Location(document.name, 1, 1))

@@ -1,0 +1,128 @@
+"""Command line: each command parses options and calls one pipeline function."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
+from pelvicvoice.clips import clip_provider, default_cache_dir
+from pelvicvoice.errors import PelvicvoiceError
+from pelvicvoice.formats import FORMATTERS
+from pelvicvoice.library import Library
+from pelvicvoice.listing import program_rows, validate_files, voice_rows
+
+LANG_HELP = "language code, repeatable; 'all' for every language of the program"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pelvicvoice")
+def cli() -> None:
+    """Turn exercise programs into hands-free, voice-guided MP3 sessions."""
+
+
+@cli.command("list")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+def list_command(paths: tuple[str, ...]) -> None:
+    """List built-in programs and the given program files."""
+
+    for row in program_rows(_library(), paths):
+        click.echo("\t".join(row))
+
+
+@cli.command("show")
+@click.argument("program")
+@click.option("--lang", "language", default=None, help="language code (default: the program's first)")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "srt", "vtt"]), default="text")
+@click.option("--rate", type=int, default=None, help="speech rate in words per minute (sizes untimed slots)")
+def show_command(program: str, language: str | None, assignments: tuple[str, ...], output_format: str, rate: int | None) -> None:
+    """Print a program's cue script, without making audio."""
+
+    library = _library()
+    request = make_requests(library, (program,), (language,) if language else (), assignments)[0]
+    click.echo(FORMATTERS[output_format](session_script(request, library, VoiceChoice(rate=rate))), nl=False)
+
+
+@cli.command("build")
+@click.argument("programs", nargs=-1, required=True)
+@click.option("--lang", "languages", multiple=True, help=LANG_HELP)
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"))
+@click.option("--voice", default=None, help="espeak-ng voice id for every language (see `pelvicvoice voices`)")
+@click.option("--rate", type=int, default=None, help="speech rate in words per minute")
+@click.option("--voice-pack", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav")  # fmt: skip
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="clip cache (default: $PELVICVOICE_CACHE or ~/.cache/pelvicvoice)")  # fmt: skip
+def build_command(
+    programs: tuple[str, ...],
+    languages: tuple[str, ...],
+    assignments: tuple[str, ...],
+    out_dir: Path,
+    voice: str | None,
+    rate: int | None,
+    voice_pack: Path | None,
+    cache_dir: Path | None,
+) -> None:
+    """Build MP3 sessions into OUTPUT/<lang>/<program-id>.mp3."""
+
+    library = _library()
+    requests = make_requests(library, programs, languages, assignments)
+    clips = clip_provider(cache_dir or default_cache_dir(), voice_pack)
+    with _progress(len(requests)) as advance:
+        written = build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), on_written=advance)
+    for path in written:
+        click.echo(str(path))
+
+
+@cli.command("voices")
+@click.option("--lang", "language", default=None, help="only this language")
+def voices_command(language: str | None) -> None:
+    """List the voice profiles and the installed espeak-ng voices for their languages."""
+
+    for row in voice_rows(_library(), language):
+        click.echo("\t".join(row))
+
+
+@cli.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+def validate_command(files: tuple[str, ...]) -> None:
+    """Check program files and report every problem; exit 1 if any."""
+
+    for path in validate_files(_library(), files):
+        click.echo(f"ok: {path}")
+
+
+def _library() -> Library:
+    return Library.load()
+
+
+class _progress:
+    """Show a progress bar over sessions on a terminal; stay silent in pipes and logs."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self):
+        if sys.stderr.isatty() and self.total > 1:
+            self.bar = click.progressbar(length=self.total, label="building", file=sys.stderr)
+            self.bar.__enter__()
+        return lambda path: self.bar.update(1) if self.bar else None
+
+    def __exit__(self, *exc_info):
+        if self.bar:
+            self.bar.__exit__(*exc_info)
+
+
+def main() -> None:
+    """Run the CLI; print user errors as `error: FILE:LINE:COL: ...` lines and exit 1."""
+    try:
+        cli.main(prog_name="pelvicvoice")
+    except PelvicvoiceError as error:
+        for problem in error.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(1)

@@ -1,0 +1,168 @@
+"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from pelvicvoice.audio import trim_silence
+from pelvicvoice.errors import Location, SpeechError
+from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.model import SAMPLE_RATE, CueScript, VoiceProfile
+from pelvicvoice.speech import IsolatedSpeech, engine_identity
+
+# Bump when trimming or anything else that shapes a cached clip changes.
+CLIP_FORMAT_VERSION = 1
+
+
+class Engine(Protocol):
+    """What the clip provider needs from a speech engine."""
+
+    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray]: ...
+
+
+def default_cache_dir() -> Path:
+    """Return the user cache folder: $PELVICVOICE_CACHE, else $XDG_CACHE_HOME/pelvicvoice."""
+    if os.environ.get("PELVICVOICE_CACHE"):
+        return Path(os.environ["PELVICVOICE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pelvicvoice"
+
+
+class ClipCache:
+    """Content-addressed WAV files of trimmed clips, keyed by everything that shapes them."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @staticmethod
+    def key(engine: str, profile: VoiceProfile, text: str) -> str:
+        """Hash engine identity, voice, rate, volume and text into a cache key."""
+        material = json.dumps(
+            [CLIP_FORMAT_VERSION, engine, profile.voice, profile.rate, profile.volume, text], ensure_ascii=False
+        )
+        return hashlib.sha256(material.encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.wav"
+
+    def load(self, key: str) -> np.ndarray | None:
+        """Return the cached clip, or None when it is missing or damaged."""
+        path = self._path(key)
+        try:
+            with wave.open(str(path), "rb") as wav:
+                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
+                    return None
+                frames = wav.getnframes()
+                data = wav.readframes(frames)
+        except (OSError, EOFError, wave.Error):
+            return None
+        if len(data) != frames * 2 or frames == 0:
+            return None
+        return np.frombuffer(data, dtype="<i2").astype(np.int16)
+
+    def store(self, key: str, samples: np.ndarray) -> None:
+        """Write a clip atomically, so readers never see half a file."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wav")
+        try:
+            with os.fdopen(handle, "wb") as raw, wave.open(raw, "wb") as wav:
+                wav.setnchannels(1)
+                wav.setsampwidth(2)
+                wav.setframerate(SAMPLE_RATE)
+                wav.writeframes(samples.astype("<i2").tobytes())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@dataclass
+class ClipStats:
+    """How each unique clip of a build was obtained."""
+
+    synthesized: int = 0
+    cached: int = 0
+    recorded: int = 0
+
+
+@dataclass
+class ClipProvider:
+    """Provide trimmed clips for cue scripts; start the engine only if something is missing."""
+
+    cache: ClipCache
+    engine_identity: str
+    engine_factory: Callable[[], Engine]
+    decode: Callable[[Path], np.ndarray]
+    recorded_pack: Path | None = None
+    stats: ClipStats = field(default_factory=ClipStats)
+
+    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> list[dict[str, np.ndarray]]:
+        """Return {clip name: samples} for each session; every unique clip is made once."""
+        needs: dict[str, tuple[str, VoiceProfile, Path | None]] = {}
+        names_per_session = []
+        for script, profile in sessions:
+            names: dict[str, str] = {}
+            for cue in script.cues:
+                if cue.clip in names:
+                    continue
+                recorded = self._recorded_path(profile.language, cue.clip)
+                key = str(recorded) if recorded else ClipCache.key(self.engine_identity, profile, cue.text)
+                names[cue.clip] = key
+                needs.setdefault(key, (cue.text, profile, recorded))
+            names_per_session.append(names)
+        clips: dict[str, np.ndarray] = {}
+        missing = []
+        for key, (_text, _profile, recorded) in needs.items():
+            if recorded is not None:
+                clips[key] = self._recorded_clip(recorded)
+                continue
+            cached = self.cache.load(key)
+            if cached is None:
+                missing.append(key)
+            else:
+                clips[key] = cached
+                self.stats.cached += 1
+        if missing:
+            spoken = self.engine_factory().synthesize_many([needs[key][:2] for key in missing])
+            for key, samples in zip(missing, spoken):
+                text, profile, _ = needs[key]
+                clip = trim_silence(samples)
+                if clip.size == 0:
+                    raise SpeechError.at(profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase")
+                self.cache.store(key, clip)
+                clips[key] = clip
+                self.stats.synthesized += 1
+        return [{name: clips[key] for name, key in names.items()} for names in names_per_session]
+
+    def _recorded_clip(self, path: Path) -> np.ndarray:
+        clip = trim_silence(self.decode(path))
+        if clip.size == 0:
+            raise SpeechError.at(Location(str(path)), "recorded clip is silent; record it again")
+        self.stats.recorded += 1
+        return clip
+
+    def _recorded_path(self, language: str, name: str) -> Path | None:
+        if self.recorded_pack is None:
+            return None
+        path = self.recorded_pack / language / f"{name}.wav"
+        return path if path.is_file() else None
+
+
+def clip_provider(
+    cache_dir: Path,
+    recorded_pack: Path | None = None,
+    engine_factory: Callable[[], Engine] = IsolatedSpeech,
+    decode: Callable[[Path], np.ndarray] = decode_to_samples,
+) -> ClipProvider:
+    """Make a clip provider for the bundled espeak-ng (or the given engine) and cache folder."""
+    return ClipProvider(ClipCache(cache_dir), engine_identity(), engine_factory, decode, recorded_pack)

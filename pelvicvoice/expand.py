@@ -1,0 +1,272 @@
+"""Expand a program into a cue script: pure, deterministic, no audio involved.
+
+Every cue time is computed from the program's own durations (holds, rests, slots);
+nothing here depends on how long a synthesized clip turns out to be.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+import unicodedata
+from dataclasses import dataclass
+
+from pelvicvoice.errors import DefinitionError, Location
+from pelvicvoice.model import (
+    SAMPLE_RATE,
+    Catalog,
+    Chapter,
+    Cue,
+    CueScript,
+    Pause,
+    Program,
+    Quick,
+    Repeat,
+    Say,
+    Step,
+    Timed,
+    Value,
+)
+
+MAX_SESSION_SECONDS = 4 * 3600
+MIN_STEP_SECONDS = 0.1
+# Silence that must follow every clip before the next cue, so words never run together.
+MIN_GAP_SECONDS = 0.05
+
+# Speech-length estimate at REFERENCE_RATE words per minute, measured on espeak-ng 1.52
+# voices and then padded by ESTIMATE_MARGIN so that real speech stays inside its slot.
+REFERENCE_RATE = 160
+ESTIMATE_MARGIN = 1.2
+_LETTER_SECONDS = {"nb": 0.08, "nn": 0.08, "no": 0.08}
+_DEFAULT_LETTER_SECONDS = 0.067
+_DIGIT_SECONDS = 0.3
+_HAN_SECONDS = 0.3
+_HANGUL_SECONDS = 0.2
+_SPACE_SECONDS = 0.03
+_COMMA_SECONDS = 0.15
+_STOP_SECONDS = 0.2
+_SLOT_BREATH_SECONDS = 0.6  # pause after an untimed phrase before the next cue
+_SLOT_QUANTUM_SECONDS = 0.5
+
+_DECIMAL_COMMA = {"nl", "nb", "nn", "no", "de", "fr"}
+
+
+def estimate_speech_seconds(text: str, language: str, rate: int) -> float:
+    """Estimate, generously, how long a voice at `rate` words/min takes to say text."""
+    letter = _LETTER_SECONDS.get(language, _DEFAULT_LETTER_SECONDS)
+    seconds = 0.0
+    for char in text:
+        if char.isdigit():
+            seconds += _DIGIT_SECONDS
+        elif "\uac00" <= char <= "\ud7a3":
+            seconds += _HANGUL_SECONDS
+        elif unicodedata.category(char) == "Lo":
+            seconds += _HAN_SECONDS
+        elif char.isalpha():
+            seconds += letter
+        elif char.isspace():
+            seconds += _SPACE_SECONDS
+        elif char in ",;:、，；：—–":
+            seconds += _COMMA_SECONDS
+        elif char in ".!?。！？…":
+            seconds += _STOP_SECONDS
+    return seconds * (REFERENCE_RATE / rate) * ESTIMATE_MARGIN + 0.1
+
+
+def speech_slot_seconds(text: str, language: str, rate: int) -> float:
+    """Return the slot an untimed phrase gets: its estimate plus a breath, in half seconds."""
+    needed = estimate_speech_seconds(text, language, rate) + _SLOT_BREATH_SECONDS
+    return math.ceil(needed / _SLOT_QUANTUM_SECONDS) * _SLOT_QUANTUM_SECONDS
+
+
+def format_number(value: float | int, language: str) -> str:
+    """Write a number the way the language writes it (digits; the voice reads them)."""
+    if float(value).is_integer():
+        return str(int(value))
+    text = f"{value:g}"
+    return text.replace(".", ",") if language in _DECIMAL_COMMA else text
+
+
+def to_samples(seconds: float) -> int:
+    """Convert seconds to a whole number of samples."""
+    return round(seconds * SAMPLE_RATE)
+
+
+@dataclass
+class _Context:
+    program: Program
+    language: str
+    catalog: Catalog
+    parameters: dict[str, float | int]
+    rate: int
+
+
+class _Timeline:
+    """Lay cues out one step after another; the cursor moves only by defined durations."""
+
+    def __init__(self, context: _Context):
+        self.context = context
+        self.cursor = 0
+        self.cues: list[Cue] = []
+        self.chapter = 0
+
+    def add_cue(self, start: int, text: str, clip: str, kind: str, origin: Location) -> None:
+        self.cues.append(Cue(start, start, text, clip, kind, self.chapter, origin))
+
+    def advance(self, samples: int, origin: Location) -> None:
+        self.cursor += samples
+        if self.cursor > MAX_SESSION_SECONDS * SAMPLE_RATE:
+            raise DefinitionError.at(
+                origin,
+                f"the session grows past {MAX_SESSION_SECONDS // 3600} hours here; lower a repeat count or a duration",
+            )
+
+
+def expand(
+    program: Program,
+    language: str,
+    parameters: dict[str, float | int],
+    catalog: Catalog,
+    rate: int,
+) -> CueScript:
+    """Expand program in language into a cue script; rate (words/min) sizes untimed slots."""
+    if language not in program.titles:
+        raise DefinitionError.at(
+            program.location,
+            f"program {program.id!r} has no {language!r} version; available: {', '.join(program.languages)}",
+        )
+    context = _Context(program, language, catalog, parameters, rate)
+    timeline = _Timeline(context)
+    chapters = []
+    for index, section in enumerate(program.sections):
+        timeline.chapter = index
+        start = timeline.cursor
+        _expand_steps(section.steps, timeline, {})
+        chapters.append(Chapter(section.titles[language], start, timeline.cursor))
+    total = timeline.cursor
+    cues = tuple(
+        Cue(cue.start, nxt.start if nxt else total, cue.text, cue.clip, cue.kind, cue.chapter, cue.origin)
+        for cue, nxt in zip(timeline.cues, timeline.cues[1:] + [None])
+    )
+    return CueScript(
+        program_id=program.id,
+        language=language,
+        title=program.titles[language],
+        description=program.descriptions.get(language, ""),
+        source=program.source,
+        parameters=dict(parameters),
+        total=total,
+        cues=cues,
+        chapters=tuple(chapters),
+    )
+
+
+def _expand_steps(steps: tuple[Step, ...], timeline: _Timeline, loop: dict[str, int]) -> None:
+    for step in steps:
+        _expand_step(step, timeline, loop)
+
+
+def _expand_step(step: Step, timeline: _Timeline, loop: dict[str, int]) -> None:
+    context = timeline.context
+    if isinstance(step, Say):
+        text, clip = _phrase(context, step.phrase, loop, step.location)
+        if step.seconds is None:
+            seconds = speech_slot_seconds(text, context.language, context.rate)
+        else:
+            seconds = _seconds(context, step.seconds, step.location)
+        timeline.add_cue(timeline.cursor, text, clip, "speech", step.location)
+        timeline.advance(to_samples(seconds), step.location)
+    elif isinstance(step, Pause):
+        timeline.advance(to_samples(_seconds(context, step.seconds, step.location)), step.location)
+    elif isinstance(step, Timed):
+        _expand_timed(step, timeline, loop)
+    elif isinstance(step, Quick):
+        times = int(_resolve(context, step.times))
+        interval = to_samples(_seconds(context, step.interval, step.location))
+        text, clip = _phrase(context, step.phrase, loop, step.location)
+        start = timeline.cursor
+        for index in range(times):
+            timeline.add_cue(start + index * interval, text, clip, "quick", step.location)
+        timeline.advance(times * interval, step.location)
+    elif isinstance(step, Repeat):
+        times = int(_resolve(context, step.times))
+        for number in range(1, times + 1):
+            inner = dict(loop, **({step.variable: number} if step.variable else {}))
+            _expand_steps(step.steps, timeline, inner)
+            if number < times:
+                _expand_steps(step.between, timeline, inner)
+    else:  # pragma: no cover - the loader only makes the kinds above
+        raise TypeError(f"unknown step {step!r}")
+
+
+def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> None:
+    context = timeline.context
+    seconds = _seconds(context, step.seconds, step.location)
+    start = timeline.cursor
+    first_count = 1
+    if step.phrase:
+        text, clip = _phrase(context, step.phrase, loop, step.location)
+        timeline.add_cue(start, text, clip, step.kind, step.location)
+        spoken = estimate_speech_seconds(text, context.language, context.rate) + MIN_GAP_SECONDS
+        first_count = max(1, math.ceil(spoken))
+    if step.count:
+        if not float(seconds).is_integer():
+            raise DefinitionError.at(step.location, f"counting needs whole seconds, not {seconds}; round the {step.kind}")
+        whole = int(seconds)
+        for elapsed in range(first_count, whole):
+            number = elapsed if step.count == "up" else whole - elapsed
+            timeline.add_cue(
+                start + to_samples(elapsed), _count_word(context, number), f"count.{number}", "count", step.location
+            )
+    timeline.advance(to_samples(seconds), step.location)
+
+
+def _count_word(context: _Context, number: int) -> str:
+    words = context.catalog.counting
+    return words[number - 1] if number <= len(words) else format_number(number, context.language)
+
+
+def _resolve(context: _Context, value: Value) -> float | int:
+    return context.parameters[value] if isinstance(value, str) else value
+
+
+def _seconds(context: _Context, value: Value, origin: Location) -> float:
+    seconds = _resolve(context, value)
+    if seconds < MIN_STEP_SECONDS:
+        raise DefinitionError.at(origin, f"{seconds} s is too short; a step lasts at least {MIN_STEP_SECONDS} s")
+    return seconds
+
+
+def _phrase(context: _Context, key: str, loop: dict[str, int], origin: Location) -> tuple[str, str]:
+    """Return the filled-in text of a phrase and its clip name (key plus values)."""
+    language = context.language
+    template = context.program.phrases.get(language, {}).get(key) or context.catalog.phrases.get(key)
+    if template is None:
+        raise DefinitionError.at(
+            origin,
+            f"phrase {key!r} has no {language!r} text; add it under phrases: {language}: in the program "
+            f"or to catalogs/{language}.yaml",
+        )
+    values = {name: format_number(value, language) for name, value in context.parameters.items()}
+    values.update({name: format_number(value, language) for name, value in loop.items()})
+    filled = []
+    text = ""
+    try:
+        for literal, field, spec, conversion in string.Formatter().parse(template):
+            text += literal
+            if field is None:
+                continue
+            if field not in values or spec or conversion:
+                known = ", ".join(sorted(values)) or "none"
+                raise DefinitionError.at(
+                    origin,
+                    f"phrase {key!r} in {language!r} uses {{{field}}}, which is not a parameter or loop name here "
+                    f"(known: {known}); fix the phrase or add 'as: {field}' to a repeat",
+                )
+            text += values[field]
+            filled.append(values[field])
+    except ValueError as error:
+        raise DefinitionError.at(origin, f"phrase {key!r} in {language!r} has a broken placeholder: {error}") from None
+    if not text.strip():
+        raise DefinitionError.at(origin, f"phrase {key!r} in {language!r} is empty once filled in; give it words")
+    return text, ".".join([key, *filled])

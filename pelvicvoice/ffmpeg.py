@@ -1,0 +1,70 @@
+"""The ffmpeg edge: the static ffmpeg bundled by imageio-ffmpeg, never the system's."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from pelvicvoice.errors import Location, OutputError
+from pelvicvoice.model import SAMPLE_RATE
+
+MP3_BITRATE = "64k"
+
+
+def ffmpeg_path() -> str:
+    """Return the path of the bundled ffmpeg executable."""
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE) -> None:
+    """Encode s16le mono PCM blocks to a CBR MP3 file with an Info/LAME header.
+
+    target must be a regular (seekable) file: ffmpeg writes the header, with the exact
+    length and encoder delay, only when it can seek back to the start.
+    """
+    command = [
+        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
+        "-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0",
+        "-write_xing", "1", "-id3v2_version", "0", "-write_id3v1", "0", "-map_metadata", "-1",
+        "-f", "mp3", str(target),
+    ]  # fmt: skip
+    # stderr goes to a file: a pipe nobody reads while we write stdin could fill and block.
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
+        assert process.stdin is not None
+        try:
+            for block in blocks:
+                process.stdin.write(block)
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+            process.wait()
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace").strip()
+    if process.returncode != 0:
+        last_line = stderr.splitlines()[-1] if stderr else f"exit status {process.returncode}"
+        raise OutputError.at(Location(str(target)), f"ffmpeg could not write the MP3: {last_line}")
+
+
+def decode_to_samples(source: Path) -> np.ndarray:
+    """Decode any audio file to int16 mono samples at SAMPLE_RATE."""
+    command = [
+        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-i", str(source), "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True)
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise OutputError.at(Location(str(source)), f"cannot decode audio: {message[-1] if message else 'ffmpeg failed'}")
+    return np.frombuffer(result.stdout, dtype="<i2").astype(np.int16)

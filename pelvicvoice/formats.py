@@ -1,0 +1,94 @@
+"""Serialize cue scripts: JSON, SRT, WebVTT and a readable text table."""
+
+from __future__ import annotations
+
+import json
+
+from pelvicvoice.model import CueScript
+
+
+def seconds(samples: int, sample_rate: int) -> float:
+    """Convert samples to seconds, rounded to the millisecond."""
+    return round(samples / sample_rate, 3)
+
+
+def script_to_dict(script: CueScript) -> dict:
+    """Build the JSON structure of a cue script (times in seconds)."""
+    rate = script.sample_rate
+    return {
+        "program": script.program_id,
+        "language": script.language,
+        "title": script.title,
+        "parameters": script.parameters,
+        "duration": seconds(script.total, rate),
+        "chapters": [
+            {"title": c.title, "start": seconds(c.start, rate), "end": seconds(c.end, rate)} for c in script.chapters
+        ],
+        "cues": [
+            {
+                "start": seconds(cue.start, rate),
+                "end": seconds(cue.end, rate),
+                "text": cue.text,
+                "kind": cue.kind,
+                "chapter": script.chapters[cue.chapter].title,
+            }
+            for cue in script.cues
+        ],
+    }
+
+
+def to_json(script: CueScript) -> str:
+    """Serialize a cue script as JSON."""
+    return json.dumps(script_to_dict(script), ensure_ascii=False, indent=1) + "\n"
+
+
+def _timestamp(samples: int, sample_rate: int, separator: str) -> str:
+    millis = round(samples * 1000 / sample_rate)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def to_srt(script: CueScript) -> str:
+    """Serialize a cue script as SubRip subtitles."""
+    blocks = []
+    for number, cue in enumerate(script.cues, 1):
+        start = _timestamp(cue.start, script.sample_rate, ",")
+        end = _timestamp(cue.end, script.sample_rate, ",")
+        blocks.append(f"{number}\n{start} --> {end}\n{cue.text}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(script: CueScript) -> str:
+    """Serialize a cue script as WebVTT."""
+    blocks = ["WEBVTT\n"]
+    for cue in script.cues:
+        start = _timestamp(cue.start, script.sample_rate, ".")
+        end = _timestamp(cue.end, script.sample_rate, ".")
+        blocks.append(f"{start} --> {end}\n{cue.text}\n")
+    return "\n".join(blocks)
+
+
+def to_text(script: CueScript) -> str:
+    """Render a cue script as a table a person can read."""
+    lines = [f"{script.title} [{script.program_id}, {script.language}] {format_duration(script.duration)}"]
+    chapter = -1
+    for cue in script.cues:
+        if cue.chapter != chapter:
+            chapter = cue.chapter
+            lines.append(f"== {script.chapters[chapter].title}")
+        start = _timestamp(cue.start, script.sample_rate, ".")[3:]
+        lines.append(f"{start}  {cue.kind:<7} {cue.text}")
+    return "\n".join(lines) + "\n"
+
+
+def format_duration(seconds_: float) -> str:
+    """Write a duration as M:SS or H:MM:SS."""
+    whole = round(seconds_)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+FORMATTERS = {"text": to_text, "json": to_json, "srt": to_srt, "vtt": to_vtt}

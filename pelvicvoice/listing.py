@@ -1,0 +1,59 @@
+"""What the informational commands print: program and voice tables, validation."""
+
+from __future__ import annotations
+
+from pelvicvoice.build import make_requests, session_script
+from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
+from pelvicvoice.formats import format_duration
+from pelvicvoice.library import Library
+from pelvicvoice.speech import EspeakEngine
+
+
+def program_rows(library: Library, paths: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Return a header and one row per program: id, title, duration, languages."""
+    rows = [("id", "title", "duration", "languages")]
+    problems: list[Problem] = []
+    for name in [*library.builtin_ids(), *paths]:
+        try:
+            request = make_requests(library, (name,), (), ())[0]
+            script = session_script(request, library)
+        except PelvicvoiceError as error:
+            problems.extend(error.problems)
+            continue
+        program = request.program
+        rows.append((program.id, script.title, format_duration(script.duration), ",".join(program.languages)))
+    if problems:
+        raise DefinitionError(problems)
+    return rows
+
+
+def voice_rows(library: Library, language: str | None = None) -> list[tuple[str, ...]]:
+    """Return each voice profile and whether its voice is installed; with language, all matching voices."""
+    engine = EspeakEngine()
+    installed = {voice_id for voice_id, _, _ in engine.voices()}
+    rows = [("language", "engine", "voice", "rate", "volume", "status")]
+    for code, profile in sorted(library.voices.items()):
+        if language and code != language:
+            continue
+        status = "ok" if profile.voice in installed else "voice not installed"
+        rows.append((code, profile.engine, profile.voice, str(profile.rate), f"{profile.volume:g}", status))
+    if language:
+        rows.append(("", "", "", "", "", ""))
+        rows.append(("installed voices for", language, "", "", "", ""))
+        for voice_id, name, voice_language in engine.voices():
+            if voice_language.split("-")[0] == language or voice_id.split("/")[-1].split("-")[0] == language:
+                rows.append((voice_language, engine.name, voice_id, "", "", name))
+    return rows
+
+
+def validate_files(library: Library, files: tuple[str, ...]) -> list[str]:
+    """Check every program file; return them if all are valid, else raise every problem."""
+    problems: list[Problem] = []
+    for name in files:
+        try:
+            library.find(name)
+        except PelvicvoiceError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise DefinitionError(problems)
+    return list(files)

@@ -1,0 +1,182 @@
+"""Plain, immutable objects that flow through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from pelvicvoice.errors import Location
+
+SAMPLE_RATE = 22050  # espeak-ng's native rate; every clip and session uses it
+
+# A step value: a literal number, or the name of a program parameter.
+Value = Union[int, float, str]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A program knob with a default that `--set name=value` can change."""
+
+    name: str
+    default: float | int
+    minimum: float | int
+    maximum: float | int
+    integer: bool
+    help: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak a phrase; its slot lasts `seconds`, or an estimate of the speech."""
+
+    phrase: str
+    seconds: Value | None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Stay silent for a number of seconds."""
+
+    seconds: Value
+    location: Location
+
+
+@dataclass(frozen=True)
+class Timed:
+    """Hold or rest for exactly `seconds`, saying a phrase at its start, maybe counting."""
+
+    kind: str  # "hold" or "rest"
+    seconds: Value
+    phrase: str | None
+    count: str | None  # "up", "down" or None
+    location: Location
+
+
+@dataclass(frozen=True)
+class Quick:
+    """Quick contractions: one cue every `interval` seconds, `times` times."""
+
+    times: Value
+    interval: Value
+    phrase: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Do `steps` `times` times, with `between` steps between two passes."""
+
+    times: Value
+    variable: str | None
+    steps: tuple["Step", ...]
+    between: tuple["Step", ...]
+    location: Location
+
+
+Step = Union[Say, Pause, Timed, Quick, Repeat]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A named part of a session; it becomes a chapter."""
+
+    titles: dict[str, str]
+    steps: tuple[Step, ...]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Program:
+    """A validated program definition."""
+
+    id: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    source: str
+    notes: str
+    parameters: dict[str, Parameter]
+    phrases: dict[str, dict[str, str]]  # language -> key -> text
+    sections: tuple[Section, ...]
+    location: Location  # the file's first line
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Return the languages the program speaks, in the order of its titles."""
+        return tuple(self.titles)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Shared phrases of one language, and its counting words."""
+
+    language: str
+    name: str
+    phrases: dict[str, str]
+    counting: tuple[str, ...]  # words for 1, 2, 3, ...; empty means digits
+    location: Location
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """How one language is spoken: engine, voice id, rate (words/min) and volume."""
+
+    language: str
+    engine: str
+    voice: str
+    rate: int
+    volume: float
+    location: Location
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One phrase at an exact sample; it may speak until `end`."""
+
+    start: int
+    end: int
+    text: str
+    clip: str  # the phrase key with its filled-in values; names a recorded clip
+    kind: str
+    chapter: int
+    origin: Location
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A section's title and sample span in the session."""
+
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CueScript:
+    """Everything a session says and when, in samples at SAMPLE_RATE."""
+
+    program_id: str
+    language: str
+    title: str
+    description: str
+    source: str
+    parameters: dict[str, float | int]
+    total: int
+    cues: tuple[Cue, ...]
+    chapters: tuple[Chapter, ...]
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def duration(self) -> float:
+        """Return the session length in seconds."""
+        return self.total / self.sample_rate
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """One session to build: a program in a language with its parameter values."""
+
+    program: Program
+    language: str
+    parameters: dict[str, float | int] = field(default_factory=dict)

@@ -1,0 +1,181 @@
+"""Read YAML documents safely, remembering where every value came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pelvicvoice.errors import DefinitionError, Location, Problem
+
+# A document that expands to more nodes than this is an alias bomb or a mistake.
+MAX_NODES = 200_000
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+DocPath = tuple  # a path into a document: keys (str) and indexes (int)
+
+
+def format_path(path: DocPath) -> str:
+    """Render a document path like `sections[2].steps[0].hold`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(document)"
+
+
+@dataclass
+class Document:
+    """Plain data from a YAML file plus the location of every value and key."""
+
+    name: str
+    data: Any
+    locations: dict[DocPath, Location] = field(default_factory=dict)
+
+    def where(self, path: DocPath) -> Location:
+        """Return the location of the value at path, or of its nearest parent."""
+        path = tuple(path)
+        while path not in self.locations and path:
+            path = path[:-1]
+        return self.locations.get(path, Location(self.name, 1, 1))
+
+
+class ProblemList:
+    """Collect problems in one document, each tied to a path, for one report."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self.problems: list[Problem] = []
+
+    def add(self, path: DocPath, message: str) -> None:
+        """Record a problem at the value found at path."""
+        self.problems.append(Problem(self.document.where(path), message))
+
+    def raise_if_any(self) -> None:
+        """Raise every recorded problem as one DefinitionError, sorted by place."""
+        if self.problems:
+            ordered = sorted(set(self.problems), key=lambda p: (p.location, p.message))
+            raise DefinitionError(ordered)
+
+
+def read_text(path: Path, display_name: str) -> str:
+    """Read a UTF-8 text file, naming the line of the first undecodable byte."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DefinitionError.at(Location(display_name), "file not found; check the path") from None
+    except OSError as error:
+        raise DefinitionError.at(Location(display_name), f"cannot read file: {error.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise DefinitionError.at(
+            Location(display_name, line, column),
+            "file is not valid UTF-8; save it with UTF-8 encoding",
+        ) from None
+
+
+def load_document(path: Path, display_name: str | None = None) -> Document:
+    """Load one YAML file into plain data without constructing any object."""
+    name = display_name or str(path)
+    return parse_document(read_text(path, name), name)
+
+
+def parse_document(text: str, name: str) -> Document:
+    """Parse YAML text into a Document; syntax errors and unsafe tags are problems."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        what = error.problem or error.context or "invalid YAML"
+        raise DefinitionError.at(where, f"YAML syntax error: {what}; fix the indentation or quoting") from None
+    except yaml.YAMLError as error:
+        raise DefinitionError.at(Location(name, 1, 1), f"YAML error: {error}") from None
+    finally:
+        loader.dispose()
+    document = Document(name, None)
+    if node is None:
+        document.data = None
+        return document
+    problems = ProblemList(document)
+    converter = _Converter(loader, document, problems)
+    document.data = converter.convert(node, ())
+    problems.raise_if_any()
+    return document
+
+
+class _Converter:
+    """Turn composed YAML nodes into dicts, lists and scalars, recording locations."""
+
+    def __init__(self, loader: yaml.SafeLoader, document: Document, problems: ProblemList):
+        self.loader = loader
+        self.document = document
+        self.problems = problems
+        self.nodes_seen = 0
+
+    def _location(self, node: yaml.Node) -> Location:
+        mark = node.start_mark
+        return Location(self.document.name, mark.line + 1, mark.column + 1)
+
+    def convert(self, node: yaml.Node, path: DocPath) -> Any:
+        self.nodes_seen += 1
+        if self.nodes_seen > MAX_NODES:
+            if self.nodes_seen == MAX_NODES + 1:
+                self.problems.add(path, f"document expands to more than {MAX_NODES} values; remove alias loops")
+            return None
+        self.document.locations.setdefault(path, self._location(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; remove it")
+            return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
+        if node.tag not in _PLAIN_TAGS:
+            self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; use plain text, numbers or true/false")
+            return None
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError as error:
+            self.problems.add(path, f"bad value: {error}")
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: DocPath) -> dict:
+        if node.tag != _MAP_TAG:
+            self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; remove it")
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.document.locations.setdefault(path + ("<<",), self._location(key_node))
+                self.problems.add(path + ("<<",), "YAML merge keys (<<) are not supported; write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                self.document.locations.setdefault(path + ("?",), self._location(key_node))
+                self.problems.add(path + ("?",), "keys must be plain text")
+                continue
+            key = self.loader.construct_object(key_node)
+            key = key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
+            key_path = path + (key,)
+            if key in result:
+                self.document.locations[("duplicate",) + key_path] = self._location(key_node)
+                self.problems.add(("duplicate",) + key_path, f"duplicate key {key!r}; keep only one")
+                continue
+            self.document.locations[key_path] = self._location(key_node)
+            result[key] = self.convert(value_node, key_path)
+        return result

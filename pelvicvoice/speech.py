@@ -1,0 +1,179 @@
+"""The speech engine edge: pyttsx3 driving the espeak-ng bundled by espeakng-loader."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import os
+import tempfile
+import wave
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from pelvicvoice.errors import Location, SpeechError
+from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
+
+
+def engine_identity() -> str:
+    """Name the engine and its versions without starting it (part of every cache key)."""
+    return f"espeak-ng/espeakng-loader {metadata.version('espeakng-loader')}/pyttsx3 {metadata.version('pyttsx3')}"
+
+
+class EspeakEngine:
+    """Speak text to 16-bit mono samples at SAMPLE_RATE with pyttsx3 and bundled espeak-ng.
+
+    espeak-ng initializes once per process and is not thread-safe: make one engine per
+    process and call it from one thread.
+    """
+
+    name = "espeak-ng"
+
+    def __init__(self) -> None:
+        self._pyttsx3_engine = _start_pyttsx3()
+        self.version = _loaded_espeak_version()
+        self._voice_ids = {voice.id for voice in self._pyttsx3_engine.getProperty("voices")}
+        self._workdir = tempfile.TemporaryDirectory(prefix="pelvicvoice-speech-")
+
+    def voices(self) -> list[tuple[str, str, str]]:
+        """List (id, name, language) of every installed voice."""
+        return sorted(
+            (voice.id, voice.name, (voice.languages or [""])[0]) for voice in self._pyttsx3_engine.getProperty("voices")
+        )
+
+    def synthesize(self, text: str, profile: VoiceProfile) -> np.ndarray:
+        """Speak text with profile's voice; return int16 samples at SAMPLE_RATE."""
+        where = f"{profile.language!r} voice {profile.voice!r}"
+        if not text.strip():
+            raise SpeechError.at(profile.location, f"cannot speak an empty phrase with {where}")
+        if profile.voice not in self._voice_ids:
+            raise SpeechError.at(
+                profile.location, f"voice {profile.voice!r} is not installed; `pelvicvoice voices` lists the ids"
+            )
+        engine = self._pyttsx3_engine
+        engine.setProperty("voice", profile.voice)
+        engine.setProperty("rate", profile.rate)
+        engine.setProperty("volume", profile.volume)
+        target = Path(self._workdir.name) / "phrase.wav"
+        target.unlink(missing_ok=True)
+        # pyttsx3 prints "Audio saved to ..." and swallows callback errors: keep stdout clean
+        # and judge success by the file alone.
+        with contextlib.redirect_stdout(io.StringIO()):
+            engine.save_to_file(text, str(target))
+            engine.runAndWait()
+        if not target.exists():
+            raise SpeechError.at(profile.location, f"espeak-ng produced no audio for {text!r} with {where}")
+        with wave.open(str(target), "rb") as wav:
+            if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
+                raise SpeechError.at(profile.location, f"unexpected audio format from espeak-ng for {text!r}")
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
+        if not samples.any():
+            raise SpeechError.at(profile.location, f"espeak-ng produced silence for {text!r} with {where}")
+        return samples
+
+
+def _start_pyttsx3():
+    """Load the bundled libespeak-ng before pyttsx3 looks for one by name, then start pyttsx3."""
+    import espeakng_loader
+
+    # pyttsx3 opens "libespeak-ng.so.1" by name; a library already loaded globally under that
+    # soname wins, so the bundled 1.52 is used even where the system has its own espeak-ng.
+    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
+    import pyttsx3
+
+    return pyttsx3.init("espeak")
+
+
+def _loaded_espeak_version() -> str:
+    from pyttsx3.drivers import _espeak
+
+    info = _espeak.dll.espeak_Info
+    info.restype = ctypes.c_char_p
+    info.argtypes = [ctypes.c_void_p]
+    version = info(None).decode()
+    if not version.startswith("1.52"):
+        raise SpeechError.at(
+            Location("espeak-ng"), f"pyttsx3 loaded espeak-ng {version}, not the bundled 1.52; start a new process"
+        )
+    return version
+
+
+
+# Every phrase is spoken by a fresh process: espeak-ng carries state from one utterance to
+# the next (seeds and re-initializing do not reset it), so the same phrase would otherwise
+# sound slightly different depending on what was said before it.
+SYNTHESIS_TIMEOUT_SECONDS = 60
+SYNTHESIS_ATTEMPTS = 3
+_TRAILING_SILENCE_SAMPLES = round(0.05 * SAMPLE_RATE)
+
+
+def _speak_in_fresh_process(text: str, profile: VoiceProfile) -> np.ndarray | None:
+    """Worker body: speak one phrase; None when pyttsx3 lost audio (empty or cut-off file)."""
+    try:
+        samples = EspeakEngine().synthesize(text, profile)
+    except SpeechError as error:
+        if "produced no audio" in str(error) or "produced silence" in str(error):
+            return None
+        raise
+    tail = np.abs(samples[-_TRAILING_SILENCE_SAMPLES:].astype(np.int32))
+    # espeak-ng ends every utterance with a pause; a loud last sample means audio was dropped.
+    return samples if tail.max() < 328 else None
+
+
+def _worker_context():
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # Forked from a server that imported but never used the engine: fast and pristine.
+        context.set_forkserver_preload(["numpy", "pyttsx3", "pelvicvoice.speech"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class IsolatedSpeech:
+    """Speak many phrases, each in a fresh worker process, several at a time."""
+
+    name = "espeak-ng"
+
+    def __init__(self, workers: int | None = None, timeout: float = SYNTHESIS_TIMEOUT_SECONDS):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.timeout = timeout
+
+    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray]:
+        """Return int16 samples for each (text, profile), in order."""
+        if not items:
+            return []
+        results: list[np.ndarray | None] = [None] * len(items)
+        pending = list(range(len(items)))
+        context = _worker_context()
+        for _attempt in range(SYNTHESIS_ATTEMPTS):
+            if not pending:
+                break
+            with context.Pool(min(self.workers, len(pending)), maxtasksperchild=1) as pool:
+                jobs = {index: pool.apply_async(_speak_in_fresh_process, items[index]) for index in pending}
+                for index, job in jobs.items():
+                    text, profile = items[index]
+                    try:
+                        results[index] = job.get(self.timeout)
+                    except Exception as error:  # noqa: BLE001 - any worker failure names the phrase
+                        pool.terminate()
+                        if isinstance(error, SpeechError):
+                            raise
+                        what = "timed out" if type(error).__name__ == "TimeoutError" else f"failed: {error}"
+                        raise SpeechError.at(
+                            profile.location,
+                            f"speaking {text!r} with {profile.language!r} voice {profile.voice!r} {what}",
+                        ) from None
+            pending = [index for index in pending if results[index] is None]
+        if pending:
+            text, profile = items[pending[0]]
+            raise SpeechError.at(
+                profile.location,
+                f"espeak-ng gave no complete audio for {text!r} with voice {profile.voice!r} "
+                f"after {SYNTHESIS_ATTEMPTS} attempts",
+            )
+        return [samples for samples in results if samples is not None]
