@@ -39,6 +39,9 @@ class PelvicvoiceError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):
+        return (type(self), (self.problems,))
+
     @classmethod
     def at(cls, location: Location, message: str) -> "PelvicvoiceError":
         """Make an error with a single problem."""

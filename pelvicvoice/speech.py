@@ -32,7 +32,10 @@ class EspeakEngine:
     name = "espeak-ng"
 
     def __init__(self) -> None:
-        self._pyttsx3_engine = _start_pyttsx3()
+        self._library, self._pyttsx3_engine = _start_pyttsx3()
+        # A first, empty run settles pyttsx3's start-up commands; afterwards its commands
+        # run at once instead of waiting in its queue.
+        self._pyttsx3_engine.runAndWait()
         self.version = _loaded_espeak_version()
         self._voice_ids = {voice.id for voice in self._pyttsx3_engine.getProperty("voices")}
         self._workdir = tempfile.TemporaryDirectory(prefix="pelvicvoice-speech-")
@@ -52,10 +55,8 @@ class EspeakEngine:
             raise SpeechError.at(
                 profile.location, f"voice {profile.voice!r} is not installed; `pelvicvoice voices` lists the ids"
             )
+        self._apply_settings(profile)
         engine = self._pyttsx3_engine
-        engine.setProperty("voice", profile.voice)
-        engine.setProperty("rate", profile.rate)
-        engine.setProperty("volume", profile.volume)
         target = Path(self._workdir.name) / "phrase.wav"
         target.unlink(missing_ok=True)
         # pyttsx3 prints "Audio saved to ..." and swallows callback errors: keep stdout clean
@@ -74,17 +75,35 @@ class EspeakEngine:
         return samples
 
 
+    def _apply_settings(self, profile: VoiceProfile) -> None:
+        """Set voice, rate and volume, and wait until espeak-ng really uses them.
+
+        espeak-ng applies settings on its own thread, and pyttsx3 cancels that thread's
+        queue when a run ends: a phrase started too early comes out at the default rate.
+        """
+        engine = self._pyttsx3_engine
+        engine.setProperty("voice", profile.voice)
+        engine.setProperty("rate", profile.rate)
+        engine.setProperty("volume", profile.volume)
+        self._library.espeak_Synchronize()
+        applied = (engine.getProperty("voice"), engine.getProperty("rate"))
+        if applied != (profile.voice, profile.rate):
+            raise SpeechError.at(
+                profile.location, f"espeak-ng did not take voice {profile.voice!r} at rate {profile.rate}: {applied}"
+            )
+
+
 def _start_pyttsx3():
     """Load the bundled libespeak-ng before pyttsx3 looks for one by name, then start pyttsx3."""
     import espeakng_loader
 
     # pyttsx3 opens "libespeak-ng.so.1" by name; a library already loaded globally under that
     # soname wins, so the bundled 1.52 is used even where the system has its own espeak-ng.
-    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    library = ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
     os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
     import pyttsx3
 
-    return pyttsx3.init("espeak")
+    return library, pyttsx3.init("espeak")
 
 
 def _loaded_espeak_version() -> str:

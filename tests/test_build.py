@@ -1,0 +1,163 @@
+"""End-to-end builds with real pyttsx3/espeak-ng and ffmpeg, checked on the decoded MP3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3, BitrateMode
+
+from pelvicvoice.audio import speech_onsets
+from pelvicvoice.build import build_sessions, make_requests
+from pelvicvoice.clips import clip_provider
+from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.model import SAMPLE_RATE
+
+from conftest import run_cli, write
+
+PROGRAMS = ("kegel-basics", "intensive")
+
+
+def test_build_prints_each_written_path(built):
+    printed = built["stdout"].split()
+    assert printed == [str(built["out"] / "en" / f"{program}.mp3") for program in PROGRAMS]
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_every_cue_starts_where_show_says(built, program):
+    script = built["scripts"][program]
+    samples = decode_to_samples(built["out"] / "en" / f"{program}.mp3")
+    assert abs(len(samples) / SAMPLE_RATE - script["duration"]) <= 0.050
+    expected = [round(cue["start"] * SAMPLE_RATE) for cue in script["cues"]]
+    onsets = speech_onsets(samples, expected, window=round(0.040 * SAMPLE_RATE))
+    deviations_ms = [
+        None if onset is None else abs(onset - start) * 1000 / SAMPLE_RATE for onset, start in zip(onsets, expected)
+    ]
+    late = [(cue["text"], cue["start"], dev) for cue, dev in zip(script["cues"], deviations_ms) if dev is None or dev > 10]
+    assert not late, late
+    # between cues the session is silent: speech never runs past its slot
+    for cue in script["cues"]:
+        gap = samples[round((cue["end"] - 0.02) * SAMPLE_RATE) : round(cue["end"] * SAMPLE_RATE)]
+        assert np.abs(gap.astype(np.int32)).max(initial=0) < 328, cue
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_id3_chapters_match_sections(built, program):
+    script = built["scripts"][program]
+    path = built["out"] / "en" / f"{program}.mp3"
+    tags = ID3(path)
+    assert tags.version[:2] == (2, 3)
+    toc = tags.getall("CTOC")
+    assert len(toc) == 1 and toc[0].flags & 0x03 == 0x03
+    chapters = [tags[f"CHAP:{element}"] for element in toc[0].child_element_ids]
+    assert [c.sub_frames["TIT2"].text[0] for c in chapters] == [c["title"] for c in script["chapters"]]
+    assert [(c.start_time, c.end_time) for c in chapters] == [
+        (round(c["start"] * 1000), round(c["end"] * 1000)) for c in script["chapters"]
+    ]
+    assert tags["TIT2"].text[0] == script["title"]
+    assert tags["TLAN"].text[0] == "eng"
+    assert "Seed 00" in tags.getall("COMM")[0].text[0]
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_mp3_is_mono_cbr_with_info_header(built, program):
+    path = built["out"] / "en" / f"{program}.mp3"
+    info = MP3(path).info
+    assert (info.channels, info.sample_rate, info.bitrate) == (1, SAMPLE_RATE, 64000)
+    assert info.bitrate_mode in (BitrateMode.CBR, BitrateMode.UNKNOWN)
+    audio = path.read_bytes()[ID3(path).size :]
+    assert b"Info" in audio[:200] or b"Xing" in audio[:200], "no Info/Xing header: duration would be guessed"
+
+
+def test_second_build_synthesizes_nothing(built, library, tmp_path):
+    def no_engine():
+        raise AssertionError("the engine was started although every clip is cached")
+
+    clips = clip_provider(built["cache"], engine_factory=no_engine)
+    requests = make_requests(library, PROGRAMS, (), ())
+    written = build_sessions(requests, library, clips, tmp_path)
+    assert clips.stats.synthesized == 0
+    assert clips.stats.cached > 20
+    assert [path.name for path in written] == [f"{program}.mp3" for program in PROGRAMS]
+
+
+def test_first_build_synthesizes_each_unique_phrase_once(library, tmp_path):
+    clips = clip_provider(tmp_path / "cache")
+    requests = make_requests(library, ("kegel-basics",), (), ("reps=4",))
+    build_sessions(requests, library, clips, tmp_path / "out")
+    cues = requests[0]
+    from pelvicvoice.build import session_script
+
+    script = session_script(cues, library)
+    assert clips.stats.synthesized == len({cue.text for cue in script.cues})
+    assert len(script.cues) > clips.stats.synthesized
+
+
+def test_same_input_gives_identical_mp3(built, tmp_path):
+    result = run_cli("build", "kegel-basics", "-o", str(tmp_path / "out"), cache=tmp_path / "fresh-cache")
+    assert result.returncode == 0, result.stderr
+    rebuilt = (tmp_path / "out" / "en" / "kegel-basics.mp3").read_bytes()
+    assert rebuilt == (built["out"] / "en" / "kegel-basics.mp3").read_bytes()
+
+
+def test_recorded_clip_replaces_synthesis(tmp_path, built):
+    tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(round(0.4 * SAMPLE_RATE)) / SAMPLE_RATE)).astype(np.int16)
+    pack = tmp_path / "pack" / "en"
+    pack.mkdir(parents=True)
+    import wave
+
+    with wave.open(str(pack / "relax.wav"), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(tone.tobytes())
+    out = tmp_path / "out"
+    result = run_cli(
+        "build", "kegel-basics", "-o", str(out), "--voice-pack", str(tmp_path / "pack"), cache=built["cache"]
+    )
+    assert result.returncode == 0, result.stderr
+    samples = decode_to_samples(out / "en" / "kegel-basics.mp3").astype(np.float64)
+    relax = [cue for cue in built["scripts"]["kegel-basics"]["cues"] if cue["text"] == "And relax."]
+    assert len(relax) == 3
+    for cue in relax:
+        start = round(cue["start"] * SAMPLE_RATE)
+        window = samples[start + 400 : start + 400 + 4096]
+        spectrum = np.abs(np.fft.rfft(window * np.hanning(len(window))))
+        peak_hz = np.argmax(spectrum) * SAMPLE_RATE / len(window)
+        assert abs(peak_hz - 440) < 10, peak_hz
+    # other cues are still spoken by espeak-ng
+    original = decode_to_samples(built["out"] / "en" / "kegel-basics.mp3")
+    first = slice(0, SAMPLE_RATE * 3)
+    assert np.array_equal(samples[first].astype(np.int16), original[first])
+
+
+def test_speech_longer_than_its_slot_is_a_build_error(tmp_path):
+    program = write(
+        tmp_path / "tight.yaml",
+        """\
+id: tight
+title: {en: Tight}
+description: {en: A phrase that cannot fit.}
+source: test
+phrases:
+  en:
+    long: Lie flat on your back, slowly bend your knees, and breathe in and out calmly.
+sections:
+  - title: {en: Only}
+    steps:
+      - say: long
+        seconds: 1
+      - pause: 1
+""",
+    )
+    out = tmp_path / "out"
+    result = run_cli("build", str(program), "-o", str(out), cache=tmp_path / "cache")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {program}:11:9: tight [en] at 0.00 s: 'Lie flat")
+    assert "ms more than its 2.00 s slot" in lines[0]  # the slot lasts until the next cue
+    assert "Traceback" not in result.stderr
+    assert not out.exists() or not any(out.rglob("*.mp3"))
