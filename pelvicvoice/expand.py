@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from pelvicvoice.errors import DefinitionError, Location
+from pelvicvoice.program import MIN_STEP_SECONDS
 from pelvicvoice.model import (
     SAMPLE_RATE,
     Catalog,
@@ -29,7 +30,6 @@ from pelvicvoice.model import (
 )
 
 MAX_SESSION_SECONDS = 4 * 3600
-MIN_STEP_SECONDS = 0.1
 # Silence that must follow every clip before the next cue, so words never run together.
 MIN_GAP_SECONDS = 0.05
 

@@ -40,21 +40,22 @@ class Library:
         """Load a program given a built-in id or a path to a YAML file, and check it."""
         path = Path(name)
         if name in self.builtin_ids():
-            program = load_program(builtin_program_dir() / f"{name}.yaml", f"pelvicvoice/programs/{name}.yaml")
-            if program.id != name:  # pragma: no cover - guarded by the test of the built-ins
-                raise DefinitionError.at(program.location, f"built-in file {name}.yaml has id {program.id!r}")
+            program, problems = load_program(builtin_program_dir() / f"{name}.yaml", f"pelvicvoice/programs/{name}.yaml")
         elif path.suffix in (".yaml", ".yml") or path.exists():
-            program = load_program(path, name)
+            program, problems = load_program(path, name)
         else:
             known = ", ".join(self.builtin_ids())
             raise DefinitionError.at(
                 Location(name), f"no built-in program {name!r} and no such file; use one of: {known}, or a .yaml path"
             )
-        self.check(program)
+        problems = problems + self.language_problems(program)
+        if problems:
+            raise DefinitionError(sorted(set(problems), key=lambda p: (p.location, p.message)))
+        self.check_timing(program)
         return program
 
-    def check(self, program: Program) -> None:
-        """Check every language of program: catalog, voice, phrases, placeholders, timing."""
+    def language_problems(self, program: Program) -> list[Problem]:
+        """List, for every language of program, a missing catalog, voice, phrase or placeholder."""
         problems: list[Problem] = []
         for language in program.languages:
             catalog = self.catalogs.get(language)
@@ -66,12 +67,14 @@ class Library:
                 problems.append(
                     Problem(program.location, f"language {language!r} has no voice; add voices/{language}.yaml")
                 )
-            if catalog is None:
-                continue
-            for section in program.sections:
-                problems.extend(_phrase_problems(section.steps, program, catalog, set(program.parameters)))
-        if problems:
-            raise DefinitionError(sorted(set(problems), key=lambda p: (p.location, p.message)))
+            if catalog is not None:
+                for section in program.sections:
+                    problems.extend(_phrase_problems(section.steps, program, catalog, set(program.parameters)))
+        return problems
+
+    def check_timing(self, program: Program) -> None:
+        """Expand every language with default parameters, reporting what only expansion finds."""
+        problems: list[Problem] = []
         for language in program.languages:
             try:
                 expand(program, language, _defaults(program), self.catalogs[language], self.voices[language].rate)

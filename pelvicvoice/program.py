@@ -24,6 +24,7 @@ from pelvicvoice.source import DocPath, Document, ProblemList, load_document
 # Limits that keep a typo from asking for a days-long session.
 MAX_SECONDS_PER_STEP = 600
 MAX_REPEAT = 1000
+MIN_STEP_SECONDS = 0.1
 
 _STEP_KINDS = ("repeat", "hold", "rest", "quick", "pause", "say")
 _STEP_KEYS = {
@@ -38,20 +39,16 @@ _COUNT_DIRECTIONS = ("up", "down")
 DEFAULT_QUICK_INTERVAL = 1.0
 
 
-def load_program(path: Path, display_name: str | None = None) -> Program:
-    """Load and structurally validate one program file."""
-    document = load_document(path, display_name)
-    return parse_program(document)
+def load_program(path: Path, display_name: str | None = None) -> tuple[Program, list[Problem]]:
+    """Load one program file: what is valid of it, and its structural problems."""
+    return read_program(load_document(path, display_name))
 
 
-def parse_program(document: Document) -> Program:
-    """Turn a program document into a Program, or raise every problem found."""
+def read_program(document: Document) -> tuple[Program, list[Problem]]:
+    """Read as much of a program as is valid, and list every structural problem."""
     problems = ProblemList(document)
-    reader = _ProgramReader(document, problems)
-    program = reader.read()
-    problems.raise_if_any()
-    assert program is not None
-    return program
+    program = _ProgramReader(document, problems).read()
+    return program, sorted(set(problems.problems), key=lambda p: (p.location, p.message))
 
 
 class _ProgramReader:
@@ -63,10 +60,10 @@ class _ProgramReader:
     def where(self, path: DocPath) -> Location:
         return self.document.where(path)
 
-    def read(self) -> Program | None:
+    def read(self) -> Program:
         data = expect_mapping(self.problems, (), self.document.data, "a program file")
         if data is None:
-            return None
+            return Program("", {}, {}, "", "", {}, {}, (), Location(self.document.name, 1, 1))
         check_keys(
             self.problems,
             (),
@@ -134,7 +131,7 @@ class _ProgramReader:
             if default is None:
                 continue
             integer = isinstance(default, int)
-            minimum = expect_number(self.problems, path + ("min",), spec.get("min", 0 if integer else 0.0), "min")
+            minimum = expect_number(self.problems, path + ("min",), spec.get("min", 1 if integer else MIN_STEP_SECONDS), "min")
             maximum = expect_number(self.problems, path + ("max",), spec.get("max", MAX_REPEAT if integer else MAX_SECONDS_PER_STEP), "max")
             help_text = spec.get("help", "")
             if not isinstance(help_text, str):

@@ -148,7 +148,7 @@ class _Converter:
                 self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; remove it")
             return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
         if node.tag not in _PLAIN_TAGS:
-            self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; use plain text, numbers or true/false")
+            self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; remove it")
             return None
         try:
             return self.loader.construct_object(node)
