@@ -24,6 +24,9 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 DocPath = tuple  # a path into a document: keys (str) and indexes (int)
+# Markers in a DocPath for places that have no key of their own.
+DUPLICATE = "<duplicate>"
+UNREADABLE_KEY = "<key>"
 
 
 def format_path(path: DocPath) -> str:
@@ -61,8 +64,10 @@ class ProblemList:
         self.problems: list[Problem] = []
 
     def add(self, path: DocPath, message: str) -> None:
-        """Record a problem at the value found at path."""
-        self.problems.append(Problem(self.document.where(path), message))
+        """Record a problem at the value found at path, naming the path in the message."""
+        named = tuple(part for part in path if part not in (DUPLICATE, UNREADABLE_KEY))
+        prefix = f"{format_path(named)}: " if named else ""
+        self.problems.append(Problem(self.document.where(path), prefix + message))
 
     def raise_if_any(self) -> None:
         """Raise every recorded problem as one DefinitionError, sorted by place."""
@@ -166,15 +171,15 @@ class _Converter:
                 self.problems.add(path + ("<<",), "YAML merge keys (<<) are not supported; write the keys out")
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
-                self.document.locations.setdefault(path + ("?",), self._location(key_node))
-                self.problems.add(path + ("?",), "keys must be plain text")
+                self.document.locations.setdefault(path + (UNREADABLE_KEY,), self._location(key_node))
+                self.problems.add(path + (UNREADABLE_KEY,), "keys must be plain text")
                 continue
             key = self.loader.construct_object(key_node)
             key = key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
             key_path = path + (key,)
             if key in result:
-                self.document.locations[("duplicate",) + key_path] = self._location(key_node)
-                self.problems.add(("duplicate",) + key_path, f"duplicate key {key!r}; keep only one")
+                self.document.locations[key_path + (DUPLICATE,)] = self._location(key_node)
+                self.problems.add(key_path + (DUPLICATE,), f"duplicate key {key!r}; keep only one")
                 continue
             self.document.locations[key_path] = self._location(key_node)
             result[key] = self.convert(value_node, key_path)

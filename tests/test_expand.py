@@ -1,0 +1,133 @@
+"""Expansion: golden cue scripts, and the timing rules every script obeys."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from pelvicvoice.build import make_requests, session_script
+from pelvicvoice.expand import estimate_speech_seconds, expand
+from pelvicvoice.formats import to_json
+from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.source import parse_document
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+BUILTINS = ("intensive", "kegel-basics")
+
+
+@pytest.mark.parametrize("program", BUILTINS)
+def test_cue_script_matches_golden_file(library, program):
+    """Regenerate with `python scripts/update-golden` after an intended change."""
+    for request in make_requests(library, (program,), ("all",), ()):
+        golden = GOLDEN / f"{program}.{request.language}.json"
+        actual = json.loads(to_json(session_script(request, library)))
+        assert actual == json.loads(golden.read_text(encoding="utf-8")), f"{golden.name} differs"
+
+
+def test_every_builtin_program_and_language_has_a_golden_file(library):
+    expected = {f"{r.program.id}.{r.language}.json" for r in make_requests(library, BUILTINS, ("all",), ())}
+    assert {path.name for path in GOLDEN.glob("*.json")} == expected
+
+
+@pytest.mark.parametrize("program", BUILTINS)
+@pytest.mark.parametrize("settings", [(), ("hold=7", "rest=3", "reps=2")])
+def test_holds_and_rests_last_exactly_their_seconds(library, program, settings):
+    request = make_requests(library, (program,), (), settings)[0]
+    script = session_script(request, library)
+    values = request.parameters
+    cues = script.cues
+    for index, cue in enumerate(cues):
+        if cue.kind not in ("hold", "rest"):
+            continue
+        following = next(c for c in cues[index + 1 :] if c.kind not in ("count",))
+        seconds = values["hold"] if cue.kind == "hold" else values["rest"]
+        if cue.kind == "hold" and program == "intensive":
+            assert following.kind == "quick"
+        assert following.start - cue.start == round(seconds * SAMPLE_RATE), (cue.text, cue.start)
+
+
+def test_counting_is_one_number_a_second_after_the_phrase(library):
+    request = make_requests(library, ("kegel-basics",), (), ("hold=8",))[0]
+    cues = session_script(request, library).cues
+    hold = next(index for index, cue in enumerate(cues) if cue.kind == "hold")
+    counts = list(itertools.takewhile(lambda cue: cue.kind == "count", cues[hold + 1 :]))
+    assert [cue.text for cue in counts] == ["6", "5", "4", "3", "2", "1"]
+    # the phrase "Squeeze, and hold." fills the first two seconds; then one number a second
+    assert [cue.start - cues[hold].start for cue in counts] == [k * SAMPLE_RATE for k in range(2, 8)]
+    assert cues[hold + len(counts) + 1].start - cues[hold].start == 8 * SAMPLE_RATE
+
+
+def test_expansion_is_deterministic_and_pure(library):
+    request = make_requests(library, ("intensive",), (), ())[0]
+    first = to_json(session_script(request, library))
+    second = to_json(session_script(request, library))
+    assert first == second
+
+
+def test_untimed_phrases_get_a_slot_that_grows_with_text_and_slows_with_rate():
+    short = estimate_speech_seconds("Relax.", "en", 160)
+    long = estimate_speech_seconds("Lie flat on your back, and slowly bend your knees.", "en", 160)
+    assert short < long
+    assert estimate_speech_seconds("Relax.", "en", 80) > short
+
+
+def _program(library, text: str):
+    from pelvicvoice.program import read_program
+
+    program, problems = read_program(parse_document(text, "inline.yaml"))
+    assert not problems, problems
+    return program
+
+
+def test_repeat_between_steps_run_only_between_passes(library):
+    program = _program(
+        library,
+        """\
+id: between
+title: {en: Between}
+description: {en: x}
+source: x
+phrases: {en: {go: "Go {n}.", wait: Wait.}}
+sections:
+  - title: {en: A}
+    steps:
+      - repeat: 3
+        as: n
+        steps: [{say: go, seconds: 2}]
+        between: [{say: wait, seconds: 1}]
+""",
+    )
+    script = expand(program, "en", {}, library.catalogs["en"], 160)
+    assert [(cue.text, cue.start / SAMPLE_RATE) for cue in script.cues] == [
+        ("Go 1.", 0.0),
+        ("Wait.", 2.0),
+        ("Go 2.", 3.0),
+        ("Wait.", 5.0),
+        ("Go 3.", 6.0),
+    ]
+    assert script.total == 8 * SAMPLE_RATE
+    assert [cue.end for cue in script.cues][-1] == script.total
+
+
+def test_quick_lifts_fall_on_their_interval(library):
+    program = _program(
+        library,
+        """\
+id: quick
+title: {en: Quick}
+description: {en: x}
+source: x
+sections:
+  - title: {en: A}
+    steps:
+      - quick: 4
+        interval: 1.5
+      - say: relax
+""",
+    )
+    script = expand(program, "en", {}, library.catalogs["en"], 160)
+    assert [cue.start for cue in script.cues] == [0, 33075, 66150, 99225, 132300]
+    assert [cue.kind for cue in script.cues] == ["quick"] * 4 + ["speech"]
