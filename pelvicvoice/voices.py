@@ -65,5 +65,9 @@ def choose_voice(
             Location("voices/", 0, 0), f"no voice profile for language {language!r}; add voices/{language}.yaml (have: {known})"
         )
     if rate is not None and not MIN_RATE <= rate <= MAX_RATE:
-        raise DefinitionError.at(Location("--rate"), f"rate {rate} is outside {MIN_RATE}-{MAX_RATE} words per minute")
-    return replace(profile, voice=voice or profile.voice, rate=rate or profile.rate)
+        raise DefinitionError.at(Location(f"--rate {rate}"), f"rate must be {MIN_RATE}-{MAX_RATE} words per minute")
+    if voice:
+        profile = replace(profile, voice=voice, location=Location(f"--voice {voice}"))
+    if rate:
+        profile = replace(profile, rate=rate, location=Location(f"--rate {rate}"))
+    return profile

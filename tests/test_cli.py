@@ -1,0 +1,97 @@
+"""The command-line contract, checked from outside with the real programs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import run_cli
+
+
+def test_list_shows_builtin_programs_with_duration_and_languages():
+    result = run_cli("list")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert rows[0] == ["id", "title", "duration", "languages"]
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id["kegel-basics"][1:] == ["Kegel basics", "1:48", "en"]
+    assert by_id["intensive"][1] == "Intensive pelvic floor training"
+    assert re.fullmatch(r"\d+:\d\d", by_id["intensive"][2])
+
+
+def test_show_json_follows_the_contract():
+    result = run_cli("show", "kegel-basics", "--format", "json", "--set", "reps=2")
+    assert result.returncode == 0, result.stderr
+    script = json.loads(result.stdout)
+    assert (script["program"], script["language"]) == ("kegel-basics", "en")
+    assert set(script["cues"][0]) >= {"start", "end", "text", "kind", "chapter"}
+    assert sum(cue["text"] == "Squeeze, and hold." for cue in script["cues"]) == 2
+    starts = [cue["start"] for cue in script["cues"]]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(cue["end"] <= script["duration"] for cue in script["cues"])
+
+
+def test_show_srt_and_vtt_have_one_block_per_cue():
+    script = json.loads(run_cli("show", "intensive", "--format", "json").stdout)
+    srt = run_cli("show", "intensive", "--format", "srt").stdout
+    vtt = run_cli("show", "intensive", "--format", "vtt").stdout
+    assert vtt.startswith("WEBVTT\n")
+    srt_times = re.findall(r"^(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d)$", srt, re.M)
+    vtt_times = re.findall(r"^(\d\d:\d\d:\d\d\.\d\d\d) --> (\d\d:\d\d:\d\d\.\d\d\d)$", vtt, re.M)
+    assert len(srt_times) == len(vtt_times) == len(script["cues"])
+    last = script["cues"][-1]
+    hours, minutes, seconds = vtt_times[-1][1].split(":")
+    assert abs(int(hours) * 3600 + int(minutes) * 60 + float(seconds) - last["end"]) < 0.001
+
+
+def test_show_text_groups_cues_by_chapter():
+    result = run_cli("show", "kegel-basics")
+    assert result.returncode == 0
+    chapters = [line[3:] for line in result.stdout.splitlines() if line.startswith("== ")]
+    assert chapters == ["Getting ready", "Squeeze and relax", "Finish"]
+
+
+def test_show_rejects_a_language_the_program_lacks():
+    result = run_cli("show", "kegel-basics", "--lang", "xx")
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: pelvicvoice/programs/kegel-basics.yaml:1:1: program 'kegel-basics' has no 'xx' version; it has en\n"
+    )
+
+
+def test_slower_rate_gives_longer_untimed_slots_but_same_holds():
+    normal = json.loads(run_cli("show", "kegel-basics", "--format", "json").stdout)
+    slow = json.loads(run_cli("show", "kegel-basics", "--format", "json", "--rate", "100").stdout)
+    assert slow["duration"] > normal["duration"]
+
+    def rest_to_next(script):
+        cues = script["cues"]
+        return [round(b["start"] - a["start"], 3) for a, b in zip(cues, cues[1:]) if a["kind"] == "rest"]
+
+    assert rest_to_next(slow) == rest_to_next(normal) == [5.0, 5.0, 5.0]
+
+
+def test_voices_lists_profiles_and_installed_voices():
+    result = run_cli("voices", "--lang", "en")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert ["en", "espeak-ng", "gmw/en-us", "155", "1", "ok"] in rows
+    assert any(row[2] == "gmw/en" for row in rows)
+
+
+def test_unknown_voice_is_a_clear_error(tmp_path):
+    result = run_cli("build", "kegel-basics", "--voice", "xx/none", "-o", str(tmp_path / "out"), cache=tmp_path / "c")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: --voice xx/none: ")
+    assert "voice 'xx/none' is not installed; `pelvicvoice voices` lists the ids" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not any((tmp_path / "out").rglob("*.mp3"))
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path, built):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = run_cli("build", "kegel-basics", "-o", str(blocker / "out"), cache=built["cache"])
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {blocker / 'out' / 'en'}: cannot write")
+    assert len(result.stderr.splitlines()) == 1
