@@ -5,9 +5,9 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -51,7 +51,8 @@ def plan_sessions(
             catalog = library.catalogs.get(request.language)
             if catalog is None:
                 raise DefinitionError.at(
-                    request.program.location, f"language {request.language!r} has no catalog; add catalogs/{request.language}.yaml"
+                    request.program.location,
+                    f"language {request.language!r} has no catalog; add catalogs/{request.language}.yaml",
                 )
             script = expand(request.program, request.language, request.parameters, catalog, profile.rate)
         except PelvicvoiceError as error:
@@ -81,15 +82,17 @@ def build_sessions(
     targets = [session.target for session in planned]
     duplicates = {str(t) for t in targets if targets.count(t) > 1}
     if duplicates:
-        raise DefinitionError.at(Location(sorted(duplicates)[0]), "two sessions would write the same file; build them separately")
+        raise DefinitionError.at(
+            Location(sorted(duplicates)[0]), "two sessions would write the same file; build them separately"
+        )
     session_clips = clips.clips_for([(session.script, session.profile) for session in planned])
     problems: list[Problem] = []
-    for session, session_clip in zip(planned, session_clips):
+    for session, session_clip in zip(planned, session_clips, strict=True):
         problems.extend(overflow_problems(session.script, session_clip))
     if problems:
         raise BuildError(problems)
     written = []
-    for session, session_clip in zip(planned, session_clips):
+    for session, session_clip in zip(planned, session_clips, strict=True):
         write_session(session, session_clip)
         written.append(session.target)
         on_written(session.target)

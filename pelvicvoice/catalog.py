@@ -23,7 +23,9 @@ def load_catalogs(folder: Path | None = None) -> dict[str, Catalog]:
     for path in sorted(folder.glob("*.yaml")):
         catalog = parse_catalog(load_document(path, _display_name(path)))
         if catalog.language != path.stem:
-            raise DefinitionError.at(catalog.location, f"catalog file {path.name} says language {catalog.language!r}; rename one")
+            raise DefinitionError.at(
+                catalog.location, f"catalog file {path.name} says language {catalog.language!r}; rename one"
+            )
         catalogs[catalog.language] = catalog
     return catalogs
 

@@ -38,7 +38,9 @@ def list_command(paths: tuple[str, ...]) -> None:
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "srt", "vtt"]), default="text")
 @click.option("--rate", type=int, default=None, help="speech rate in words per minute (sizes untimed slots)")
-def show_command(program: str, language: str | None, assignments: tuple[str, ...], output_format: str, rate: int | None) -> None:
+def show_command(
+    program: str, language: str | None, assignments: tuple[str, ...], output_format: str, rate: int | None
+) -> None:
     """Print a program's cue script, without making audio."""
 
     library = _library()

@@ -7,9 +7,10 @@ import json
 import os
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -134,11 +135,13 @@ class ClipProvider:
                 self.stats.cached += 1
         if missing:
             spoken = self.engine_factory().synthesize_many([needs[key][:2] for key in missing])
-            for key, samples in zip(missing, spoken):
+            for key, samples in zip(missing, spoken, strict=True):
                 text, profile, _ = needs[key]
                 clip = trim_silence(samples)
                 if clip.size == 0:
-                    raise SpeechError.at(profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase")
+                    raise SpeechError.at(
+                        profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase"
+                    )
                 self.cache.store(key, clip)
                 clips[key] = clip
                 self.stats.synthesized += 1

@@ -43,7 +43,7 @@ class PelvicvoiceError(Exception):
         return (type(self), (self.problems,))
 
     @classmethod
-    def at(cls, location: Location, message: str) -> "PelvicvoiceError":
+    def at(cls, location: Location, message: str) -> PelvicvoiceError:
         """Make an error with a single problem."""
         return cls([Problem(location, message)])
 

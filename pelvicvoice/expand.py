@@ -12,7 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 
 from pelvicvoice.errors import DefinitionError, Location
-from pelvicvoice.program import MIN_STEP_SECONDS
 from pelvicvoice.model import (
     SAMPLE_RATE,
     Catalog,
@@ -28,6 +27,7 @@ from pelvicvoice.model import (
     Timed,
     Value,
 )
+from pelvicvoice.program import MIN_STEP_SECONDS
 
 MAX_SESSION_SECONDS = 4 * 3600
 # Silence that must follow every clip before the next cue, so words never run together.
@@ -146,7 +146,7 @@ def expand(
     total = timeline.cursor
     cues = tuple(
         Cue(cue.start, nxt.start if nxt else total, cue.text, cue.clip, cue.kind, cue.chapter, cue.origin)
-        for cue, nxt in zip(timeline.cues, timeline.cues[1:] + [None])
+        for cue, nxt in zip(timeline.cues, [*timeline.cues[1:], None], strict=True)
     )
     return CueScript(
         program_id=program.id,
@@ -211,7 +211,9 @@ def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> Non
         first_count = max(1, math.ceil(spoken))
     if step.count:
         if not float(seconds).is_integer():
-            raise DefinitionError.at(step.location, f"counting needs whole seconds, not {seconds}; round the {step.kind}")
+            raise DefinitionError.at(
+                step.location, f"counting needs whole seconds, not {seconds}; round the {step.kind}"
+            )
         whole = int(seconds)
         for elapsed in range(first_count, whole):
             number = elapsed if step.count == "up" else whole - elapsed

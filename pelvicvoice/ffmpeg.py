@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -66,5 +66,7 @@ def decode_to_samples(source: Path) -> np.ndarray:
     result = subprocess.run(command, capture_output=True)
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
-        raise OutputError.at(Location(str(source)), f"cannot decode audio: {message[-1] if message else 'ffmpeg failed'}")
+        raise OutputError.at(
+            Location(str(source)), f"cannot decode audio: {message[-1] if message else 'ffmpeg failed'}"
+        )
     return np.frombuffer(result.stdout, dtype="<i2").astype(np.int16)

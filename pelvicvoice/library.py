@@ -28,7 +28,7 @@ class Library:
     voices: dict[str, VoiceProfile]
 
     @classmethod
-    def load(cls, catalog_dir: Path | None = None, voice_dir: Path | None = None) -> "Library":
+    def load(cls, catalog_dir: Path | None = None, voice_dir: Path | None = None) -> Library:
         """Load catalogs and voice profiles (default: the built-in ones)."""
         return cls(load_catalogs(catalog_dir), load_voice_profiles(voice_dir))
 
@@ -40,7 +40,9 @@ class Library:
         """Load a program given a built-in id or a path to a YAML file, and check it."""
         path = Path(name)
         if name in self.builtin_ids():
-            program, problems = load_program(builtin_program_dir() / f"{name}.yaml", f"pelvicvoice/programs/{name}.yaml")
+            program, problems = load_program(
+                builtin_program_dir() / f"{name}.yaml", f"pelvicvoice/programs/{name}.yaml"
+            )
         elif path.suffix in (".yaml", ".yml") or path.exists():
             program, problems = load_program(path, name)
         else:

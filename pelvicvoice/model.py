@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from pelvicvoice.errors import Location
 
 SAMPLE_RATE = 22050  # espeak-ng's native rate; every clip and session uses it
 
 # A step value: a literal number, or the name of a program parameter.
-Value = Union[int, float, str]
+Value = int | float | str
 
 
 @dataclass(frozen=True)
@@ -70,12 +69,12 @@ class Repeat:
 
     times: Value
     variable: str | None
-    steps: tuple["Step", ...]
-    between: tuple["Step", ...]
+    steps: tuple[Step, ...]
+    between: tuple[Step, ...]
     location: Location
 
 
-Step = Union[Say, Pause, Timed, Quick, Repeat]
+Step = Say | Pause | Timed | Quick | Repeat
 
 
 @dataclass(frozen=True)

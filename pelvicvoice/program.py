@@ -73,7 +73,9 @@ class _ProgramReader:
             what="a program",
         )
         program_id = self._read_id(data.get("id"))
-        titles = expect_language_texts(self.problems, ("title",), data.get("title", {}), "title") if "title" in data else {}
+        titles = (
+            expect_language_texts(self.problems, ("title",), data.get("title", {}), "title") if "title" in data else {}
+        )
         descriptions = (
             expect_language_texts(self.problems, ("description",), data["description"], "description")
             if "description" in data
@@ -131,8 +133,12 @@ class _ProgramReader:
             if default is None:
                 continue
             integer = isinstance(default, int)
-            minimum = expect_number(self.problems, path + ("min",), spec.get("min", 1 if integer else MIN_STEP_SECONDS), "min")
-            maximum = expect_number(self.problems, path + ("max",), spec.get("max", MAX_REPEAT if integer else MAX_SECONDS_PER_STEP), "max")
+            minimum = expect_number(
+                self.problems, path + ("min",), spec.get("min", 1 if integer else MIN_STEP_SECONDS), "min"
+            )
+            maximum = expect_number(
+                self.problems, path + ("max",), spec.get("max", MAX_REPEAT if integer else MAX_SECONDS_PER_STEP), "max"
+            )
             help_text = spec.get("help", "")
             if not isinstance(help_text, str):
                 self.problems.add(path + ("help",), f"help must be text, not {type_name(help_text)}")
@@ -150,7 +156,9 @@ class _ProgramReader:
         for language, texts in (mapping or {}).items():
             path = ("phrases", language)
             if language not in titles:
-                self.problems.add(path, f"phrases for {language!r}, but the title has no {language!r}; add a title in it")
+                self.problems.add(
+                    path, f"phrases for {language!r}, but the title has no {language!r}; add a title in it"
+                )
                 continue
             entries = expect_mapping(self.problems, path, texts, f"phrases in {language!r}")
             result[language] = {}
@@ -209,7 +217,9 @@ class _ProgramReader:
         location = self.where(path)
         if kind == "say":
             phrase = self._phrase_key(path + ("say",), mapping["say"])
-            seconds = self._value(path + ("seconds",), mapping["seconds"], positive=True) if "seconds" in mapping else None
+            seconds = (
+                self._value(path + ("seconds",), mapping["seconds"], positive=True) if "seconds" in mapping else None
+            )
             return Say(phrase or "", seconds, location) if phrase else None
         if kind == "pause":
             seconds = self._value(path + ("pause",), mapping["pause"], positive=True)

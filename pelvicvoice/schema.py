@@ -87,7 +87,12 @@ def expect_text(problems: ProblemList, path: DocPath, value: Any, what: str) -> 
 
 def expect_number(problems: ProblemList, path: DocPath, value: Any, what: str) -> float | int | None:
     """Return value if it is a finite number, else report it."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf"):
+    if (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value == value
+        and abs(value) != float("inf")
+    ):
         return value
     problems.add(path, f"{what} must be a number, not {type_name(value)}")
     return None

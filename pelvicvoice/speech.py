@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pelvicvoice.audio import SILENCE_THRESHOLD
 from pelvicvoice.errors import Location, SpeechError
 from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
 
@@ -36,7 +37,7 @@ class EspeakEngine:
         # A first, empty run settles pyttsx3's start-up commands; afterwards its commands
         # run at once instead of waiting in its queue.
         self._pyttsx3_engine.runAndWait()
-        self.version = _loaded_espeak_version()
+        self.version = _check_pyttsx3_uses(self._library)
         self._voice_ids = {voice.id for voice in self._pyttsx3_engine.getProperty("voices")}
         self._workdir = tempfile.TemporaryDirectory(prefix="pelvicvoice-speech-")
 
@@ -47,7 +48,7 @@ class EspeakEngine:
         )
 
     def synthesize(self, text: str, profile: VoiceProfile) -> np.ndarray:
-        """Speak text with profile's voice; return int16 samples at SAMPLE_RATE."""
+        """Speak text with profile's voice; return int16 samples at SAMPLE_RATE (empty if lost)."""
         where = f"{profile.language!r} voice {profile.voice!r}"
         if not text.strip():
             raise SpeechError.at(profile.location, f"cannot speak an empty phrase with {where}")
@@ -65,15 +66,11 @@ class EspeakEngine:
             engine.save_to_file(text, str(target))
             engine.runAndWait()
         if not target.exists():
-            raise SpeechError.at(profile.location, f"espeak-ng produced no audio for {text!r} with {where}")
+            return np.zeros(0, dtype=np.int16)
         with wave.open(str(target), "rb") as wav:
             if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
                 raise SpeechError.at(profile.location, f"unexpected audio format from espeak-ng for {text!r}")
-            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
-        if not samples.any():
-            raise SpeechError.at(profile.location, f"espeak-ng produced silence for {text!r} with {where}")
-        return samples
-
+            return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
 
     def _apply_settings(self, profile: VoiceProfile) -> None:
         """Set voice, rate and volume, and wait until espeak-ng really uses them.
@@ -106,19 +103,18 @@ def _start_pyttsx3():
     return library, pyttsx3.init("espeak")
 
 
-def _loaded_espeak_version() -> str:
+def _check_pyttsx3_uses(library: ctypes.CDLL) -> str:
+    """Return the espeak-ng version, after making sure pyttsx3 drives the bundled library."""
     from pyttsx3.drivers import _espeak
 
-    info = _espeak.dll.espeak_Info
+    if _espeak.dll._handle != library._handle:
+        raise SpeechError.at(
+            Location("espeak-ng"), "pyttsx3 loaded another espeak-ng than the bundled one; start a new process"
+        )
+    info = library.espeak_Info
     info.restype = ctypes.c_char_p
     info.argtypes = [ctypes.c_void_p]
-    version = info(None).decode()
-    if not version.startswith("1.52"):
-        raise SpeechError.at(
-            Location("espeak-ng"), f"pyttsx3 loaded espeak-ng {version}, not the bundled 1.52; start a new process"
-        )
-    return version
-
+    return info(None).decode()
 
 
 # Every phrase is spoken by a fresh process: espeak-ng carries state from one utterance to
@@ -131,15 +127,10 @@ _TRAILING_SILENCE_SAMPLES = round(0.05 * SAMPLE_RATE)
 
 def _speak_in_fresh_process(text: str, profile: VoiceProfile) -> np.ndarray | None:
     """Worker body: speak one phrase; None when pyttsx3 lost audio (empty or cut-off file)."""
-    try:
-        samples = EspeakEngine().synthesize(text, profile)
-    except SpeechError as error:
-        if "produced no audio" in str(error) or "produced silence" in str(error):
-            return None
-        raise
-    tail = np.abs(samples[-_TRAILING_SILENCE_SAMPLES:].astype(np.int32))
-    # espeak-ng ends every utterance with a pause; a loud last sample means audio was dropped.
-    return samples if tail.max() < 328 else None
+    samples = EspeakEngine().synthesize(text, profile)
+    # espeak-ng ends every utterance with a pause: a loud end means audio was dropped.
+    complete = samples.any() and np.abs(samples[-_TRAILING_SILENCE_SAMPLES:].astype(np.int32)).max() < SILENCE_THRESHOLD
+    return samples if complete else None
 
 
 def _worker_context():

@@ -64,7 +64,9 @@ def write_tags(path: Path, tags: SessionTags) -> None:
     id3.add(TALB(encoding=3, text=tags.album))
     id3.add(TPE1(encoding=3, text=tags.artist))
     id3.add(TLAN(encoding=3, text=tags.language))
-    id3.add(COMM(encoding=3, lang=tags.language[:3], desc="", text=f"{tags.comment} Made with pelvicvoice {__version__}."))
+    id3.add(
+        COMM(encoding=3, lang=tags.language[:3], desc="", text=f"{tags.comment} Made with pelvicvoice {__version__}.")
+    )
     id3.add(
         CTOC(
             element_id="toc",

@@ -27,7 +27,9 @@ def load_voice_profiles(folder: Path | None = None) -> dict[str, VoiceProfile]:
     for path in sorted(folder.glob("*.yaml")):
         profile = parse_voice_profile(load_document(path, f"voices/{path.name}"))
         if profile.language != path.stem:
-            raise DefinitionError.at(profile.location, f"file {path.name} says language {profile.language!r}; rename one")
+            raise DefinitionError.at(
+                profile.location, f"file {path.name} says language {profile.language!r}; rename one"
+            )
         profiles[profile.language] = profile
     return profiles
 
@@ -62,7 +64,8 @@ def choose_voice(
     if profile is None:
         known = ", ".join(sorted(profiles)) or "none"
         raise DefinitionError.at(
-            Location("voices/", 0, 0), f"no voice profile for language {language!r}; add voices/{language}.yaml (have: {known})"
+            Location("voices/", 0, 0),
+            f"no voice profile for language {language!r}; add voices/{language}.yaml (have: {known})",
         )
     if rate is not None and not MIN_RATE <= rate <= MAX_RATE:
         raise DefinitionError.at(Location(f"--rate {rate}"), f"rate must be {MIN_RATE}-{MAX_RATE} words per minute")

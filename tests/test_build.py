@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import wave
 
 import numpy as np
 import pytest
+from conftest import run_cli, write
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from pelvicvoice.audio import speech_onsets
-from pelvicvoice.build import build_sessions, make_requests
+from pelvicvoice.audio import SILENCE_THRESHOLD, speech_onsets
+from pelvicvoice.build import build_sessions, make_requests, session_script
 from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples
 from pelvicvoice.model import SAMPLE_RATE
-
-from conftest import run_cli, write
 
 PROGRAMS = ("kegel-basics", "intensive")
 
@@ -33,14 +32,19 @@ def test_every_cue_starts_where_show_says(built, program):
     expected = [round(cue["start"] * SAMPLE_RATE) for cue in script["cues"]]
     onsets = speech_onsets(samples, expected, window=round(0.040 * SAMPLE_RATE))
     deviations_ms = [
-        None if onset is None else abs(onset - start) * 1000 / SAMPLE_RATE for onset, start in zip(onsets, expected)
+        None if onset is None else abs(onset - start) * 1000 / SAMPLE_RATE
+        for onset, start in zip(onsets, expected, strict=True)
     ]
-    late = [(cue["text"], cue["start"], dev) for cue, dev in zip(script["cues"], deviations_ms) if dev is None or dev > 10]
+    late = [
+        (cue["text"], cue["start"], dev)
+        for cue, dev in zip(script["cues"], deviations_ms, strict=True)
+        if dev is None or dev > 10
+    ]
     assert not late, late
     # between cues the session is silent: speech never runs past its slot
     for cue in script["cues"]:
         gap = samples[round((cue["end"] - 0.02) * SAMPLE_RATE) : round(cue["end"] * SAMPLE_RATE)]
-        assert np.abs(gap.astype(np.int32)).max(initial=0) < 328, cue
+        assert np.abs(gap.astype(np.int32)).max(initial=0) < SILENCE_THRESHOLD, cue
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
@@ -87,10 +91,7 @@ def test_first_build_synthesizes_each_unique_phrase_once(library, tmp_path):
     clips = clip_provider(tmp_path / "cache")
     requests = make_requests(library, ("kegel-basics",), (), ("reps=4",))
     build_sessions(requests, library, clips, tmp_path / "out")
-    cues = requests[0]
-    from pelvicvoice.build import session_script
-
-    script = session_script(cues, library)
+    script = session_script(requests[0], library)
     assert clips.stats.synthesized == len({cue.text for cue in script.cues})
     assert len(script.cues) > clips.stats.synthesized
 
@@ -106,8 +107,6 @@ def test_recorded_clip_replaces_synthesis(tmp_path, built):
     tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(round(0.4 * SAMPLE_RATE)) / SAMPLE_RATE)).astype(np.int16)
     pack = tmp_path / "pack" / "en"
     pack.mkdir(parents=True)
-    import wave
-
     with wave.open(str(pack / "relax.wav"), "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)

@@ -66,7 +66,7 @@ def test_slower_rate_gives_longer_untimed_slots_but_same_holds():
 
     def rest_to_next(script):
         cues = script["cues"]
-        return [round(b["start"] - a["start"], 3) for a, b in zip(cues, cues[1:]) if a["kind"] == "rest"]
+        return [round(b["start"] - a["start"], 3) for a, b in zip(cues, cues[1:], strict=False) if a["kind"] == "rest"]
 
     assert rest_to_next(slow) == rest_to_next(normal) == [5.0, 5.0, 5.0]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli, write
 
 BAD = Path(__file__).resolve().parent / "bad"
@@ -27,7 +26,7 @@ def test_bad_definition_reports_every_problem_with_its_place(path, tmp_path):
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == len(expected), result.stderr
-    for line, wanted in zip(sorted(lines), sorted(f"error: {path}:{expect}" for expect in expected)):
+    for line, wanted in zip(sorted(lines), sorted(f"error: {path}:{expect}" for expect in expected), strict=True):
         assert line.startswith(wanted), f"\n got: {line}\nwant: {wanted}"
 
 

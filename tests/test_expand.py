@@ -12,6 +12,7 @@ from pelvicvoice.build import make_requests, session_script
 from pelvicvoice.expand import estimate_speech_seconds, expand
 from pelvicvoice.formats import to_json
 from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.program import read_program
 from pelvicvoice.source import parse_document
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -75,8 +76,6 @@ def test_untimed_phrases_get_a_slot_that_grows_with_text_and_slows_with_rate():
 
 
 def _program(library, text: str):
-    from pelvicvoice.program import read_program
-
     program, problems = read_program(parse_document(text, "inline.yaml"))
     assert not problems, problems
     return program
