@@ -54,11 +54,11 @@ def plan_sessions(
                     request.program.location,
                     f"language {request.language!r} has no catalog; add catalogs/{request.language}.yaml",
                 )
-            script = expand(request.program, request.language, request.parameters, catalog, profile.rate)
+            script = expand(request.program, request.language, request.parameters, catalog, profile.rate, request.level)
         except PelvicvoiceError as error:
             problems.extend(error.problems)
             continue
-        planned.append(PlannedSession(script, profile, out_dir / request.language / f"{request.program.id}.mp3"))
+        planned.append(PlannedSession(script, profile, out_dir / request.language / f"{request.file_stem}.mp3"))
     if problems:
         raise DefinitionError(problems)
     return planned
@@ -129,14 +129,18 @@ def _os_problem(error: OSError) -> str:
 
 
 def make_requests(
-    library: Library, names: tuple[str, ...], languages: tuple[str, ...], assignments: tuple[str, ...]
+    library: Library,
+    names: tuple[str, ...],
+    languages: tuple[str, ...],
+    assignments: tuple[str, ...],
+    level: str | None = None,
 ) -> list[SessionRequest]:
-    """Resolve programs, languages ('all' = each program's own) and --set values into requests."""
+    """Resolve programs, languages ('all' = each program's own), a level and --set values into requests."""
     requests, problems = [], []
     for name in names:
         try:
             program = library.find(name)
-            values = parse_overrides(program, assignments)
+            values = parse_overrides(program, assignments, level)
         except PelvicvoiceError as error:
             problems.extend(error.problems)
             continue
@@ -150,7 +154,7 @@ def make_requests(
                     )
                 )
                 continue
-            requests.append(SessionRequest(program, language, values))
+            requests.append(SessionRequest(program, language, values, level))
     if problems:
         raise DefinitionError(problems)
     return requests

@@ -41,7 +41,7 @@ def parse_catalog(document: Document) -> Catalog:
     """Turn a catalog document into a Catalog, or raise every problem found."""
     problems = ProblemList(document)
     data = expect_mapping(problems, (), document.data, "a catalog file") or {}
-    check_keys(problems, (), data, ("language", "name", "phrases"), ("counting",), "a catalog")
+    check_keys(problems, (), data, ("language", "name", "phrases"), ("counting", "ordinals"), "a catalog")
     language = data.get("language")
     if not isinstance(language, str) or not LANGUAGE.match(language):
         problems.add(("language",), f"language {language!r} is not a code such as en, nl, nb")
@@ -54,10 +54,17 @@ def parse_catalog(document: Document) -> Catalog:
         checked = expect_text(problems, ("phrases", key), text, f"phrase {key!r}")
         if checked is not None:
             phrases[key] = checked
-    counting: list[str] = []
-    if "counting" in data:
-        for index, word in enumerate(expect_list(problems, ("counting",), data["counting"], "counting") or []):
-            checked = expect_text(problems, ("counting", index), word, f"counting word {index + 1}")
-            counting.append(checked or "")
+    counting = _word_list(problems, data, "counting")
+    ordinals = _word_list(problems, data, "ordinals")
     problems.raise_if_any()
-    return Catalog(language, name or language, phrases, tuple(counting), Location(document.name, 1, 1))
+    return Catalog(language, name or language, phrases, counting, ordinals, Location(document.name, 1, 1))
+
+
+def _word_list(problems: ProblemList, data: dict, key: str) -> tuple[str, ...]:
+    """Read an optional list of number words (for 1, 2, 3, ...)."""
+    if key not in data:
+        return ()
+    words = expect_list(problems, (key,), data[key], key) or []
+    return tuple(
+        expect_text(problems, (key, index), word, f"{key} word {index + 1}") or "" for index, word in enumerate(words)
+    )

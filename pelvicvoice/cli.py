@@ -12,7 +12,7 @@ from pelvicvoice.clips import clip_provider, default_cache_dir
 from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
-from pelvicvoice.listing import program_rows, validate_files, voice_rows
+from pelvicvoice.listing import plan_text, program_rows, validate_files, voice_rows
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
 
@@ -27,7 +27,6 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 def list_command(paths: tuple[str, ...]) -> None:
     """List built-in programs and the given program files."""
-
     for row in program_rows(_library(), paths):
         click.echo("\t".join(row))
 
@@ -35,22 +34,28 @@ def list_command(paths: tuple[str, ...]) -> None:
 @cli.command("show")
 @click.argument("program")
 @click.option("--lang", "language", default=None, help="language code (default: the program's first)")
+@click.option("--level", default=None, help="a level of the program, e.g. gentle (see its file)")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "srt", "vtt"]), default="text")
 @click.option("--rate", type=int, default=None, help="speech rate in words per minute (sizes untimed slots)")
 def show_command(
-    program: str, language: str | None, assignments: tuple[str, ...], output_format: str, rate: int | None
+    program: str,
+    language: str | None,
+    level: str | None,
+    assignments: tuple[str, ...],
+    output_format: str,
+    rate: int | None,
 ) -> None:
     """Print a program's cue script, without making audio."""
-
     library = _library()
-    request = make_requests(library, (program,), (language,) if language else (), assignments)[0]
+    request = make_requests(library, (program,), (language,) if language else (), assignments, level)[0]
     click.echo(FORMATTERS[output_format](session_script(request, library, VoiceChoice(rate=rate))), nl=False)
 
 
 @cli.command("build")
 @click.argument("programs", nargs=-1, required=True)
 @click.option("--lang", "languages", multiple=True, help=LANG_HELP)
+@click.option("--level", default=None, help="a level of the programs, e.g. gentle (see their files)")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"))
 @click.option("--voice", default=None, help="espeak-ng voice id for every language (see `pelvicvoice voices`)")
@@ -62,6 +67,7 @@ def show_command(
 def build_command(
     programs: tuple[str, ...],
     languages: tuple[str, ...],
+    level: str | None,
     assignments: tuple[str, ...],
     out_dir: Path,
     voice: str | None,
@@ -70,9 +76,8 @@ def build_command(
     cache_dir: Path | None,
 ) -> None:
     """Build MP3 sessions into OUTPUT/<lang>/<program-id>.mp3."""
-
     library = _library()
-    requests = make_requests(library, programs, languages, assignments)
+    requests = make_requests(library, programs, languages, assignments, level)
     clips = clip_provider(cache_dir or default_cache_dir(), voice_pack)
     with _progress(len(requests)) as advance:
         written = build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), on_written=advance)
@@ -80,11 +85,18 @@ def build_command(
         click.echo(str(path))
 
 
+@cli.command("show-plan")
+@click.argument("plan")
+@click.option("--lang", "language", default=None, help="language code (default: the plan's first)")
+def show_plan_command(plan: str, language: str | None) -> None:
+    """Print a training plan week by week: programs, how often, how long."""
+    click.echo(plan_text(_library(), plan, language), nl=False)
+
+
 @cli.command("voices")
 @click.option("--lang", "language", default=None, help="only this language")
 def voices_command(language: str | None) -> None:
     """List the voice profiles and the installed espeak-ng voices for their languages."""
-
     for row in voice_rows(_library(), language):
         click.echo("\t".join(row))
 
@@ -93,7 +105,6 @@ def voices_command(language: str | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 def validate_command(files: tuple[str, ...]) -> None:
     """Check program files and report every problem; exit 1 if any."""
-
     for path in validate_files(_library(), files):
         click.echo(f"ok: {path}")
 

@@ -49,6 +49,8 @@ _SLOT_BREATH_SECONDS = 0.6  # pause after an untimed phrase before the next cue
 _SLOT_QUANTUM_SECONDS = 0.5
 
 _DECIMAL_COMMA = {"nl", "nb", "nn", "no", "de", "fr"}
+# Placeholder styles: {rep} digits, {rep:count} counting words, {rep:ordinal} ordinal words.
+NUMBER_STYLES = ("", "count", "ordinal")
 
 
 def estimate_speech_seconds(text: str, language: str, rate: int) -> float:
@@ -128,6 +130,7 @@ def expand(
     parameters: dict[str, float | int],
     catalog: Catalog,
     rate: int,
+    level: str | None = None,
 ) -> CueScript:
     """Expand program in language into a cue script; rate (words/min) sizes untimed slots."""
     if language not in program.titles:
@@ -155,6 +158,7 @@ def expand(
         description=program.descriptions.get(language, ""),
         source=program.source,
         parameters=dict(parameters),
+        level=level,
         total=total,
         cues=cues,
         chapters=tuple(chapters),
@@ -224,8 +228,15 @@ def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> Non
 
 
 def _count_word(context: _Context, number: int) -> str:
-    words = context.catalog.counting
-    return words[number - 1] if number <= len(words) else format_number(number, context.language)
+    return _number_word(context.catalog, number, "count")
+
+
+def _number_word(catalog: Catalog, value: float | int, style: str) -> str:
+    """Write a number as digits, or as the catalog's counting or ordinal word for it."""
+    words = {"count": catalog.counting, "ordinal": catalog.ordinals}.get(style, ())
+    if float(value).is_integer() and 1 <= value <= len(words):
+        return words[int(value) - 1]
+    return format_number(value, catalog.language)
 
 
 def _resolve(context: _Context, value: Value) -> float | int:
@@ -249,8 +260,7 @@ def _phrase(context: _Context, key: str, loop: dict[str, int], origin: Location)
             f"phrase {key!r} has no {language!r} text; add it under phrases: {language}: in the program "
             f"or to catalogs/{language}.yaml",
         )
-    values = {name: format_number(value, language) for name, value in context.parameters.items()}
-    values.update({name: format_number(value, language) for name, value in loop.items()})
+    values = {**context.parameters, **loop}
     filled = []
     text = ""
     try:
@@ -258,15 +268,16 @@ def _phrase(context: _Context, key: str, loop: dict[str, int], origin: Location)
             text += literal
             if field is None:
                 continue
-            if field not in values or spec or conversion:
+            if field not in values or spec not in NUMBER_STYLES or conversion:
                 known = ", ".join(sorted(values)) or "none"
                 raise DefinitionError.at(
                     origin,
-                    f"phrase {key!r} in {language!r} uses {{{field}}}, which is not a parameter or loop name here "
-                    f"(known: {known}); fix the phrase or add 'as: {field}' to a repeat",
+                    f"phrase {key!r} in {language!r} uses {{{field}{':' + spec if spec else ''}}}, which is not a "
+                    f"parameter or loop name here (known: {known}) or not a style ({', '.join(NUMBER_STYLES[1:])})",
                 )
-            text += values[field]
-            filled.append(values[field])
+            word = _number_word(context.catalog, values[field], spec)
+            text += word
+            filled.append(word)
     except ValueError as error:
         raise DefinitionError.at(origin, f"phrase {key!r} in {language!r} has a broken placeholder: {error}") from None
     if not text.strip():

@@ -19,6 +19,7 @@ def script_to_dict(script: CueScript) -> dict:
         "program": script.program_id,
         "language": script.language,
         "title": script.title,
+        "level": script.level,
         "parameters": script.parameters,
         "duration": seconds(script.total, rate),
         "chapters": [

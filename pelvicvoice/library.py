@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pelvicvoice.catalog import load_catalogs
 from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError, Problem
-from pelvicvoice.expand import expand
+from pelvicvoice.expand import NUMBER_STYLES, expand
 from pelvicvoice.model import Catalog, Program, Quick, Repeat, Say, Step, Timed, VoiceProfile
 from pelvicvoice.program import load_program
 from pelvicvoice.voices import load_voice_profiles
@@ -113,11 +113,19 @@ def _phrase_problems(steps: tuple[Step, ...], program: Program, catalog: Catalog
             )
             continue
         try:
-            fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+            fields = [(field, spec) for _, field, spec, _ in string.Formatter().parse(template) if field is not None]
         except ValueError as error:
             problems.append(Problem(step.location, f"phrase {key!r} in {language!r} has a broken placeholder: {error}"))
             continue
-        for field in fields:
+        for field, spec in fields:
+            if spec not in NUMBER_STYLES:
+                problems.append(
+                    Problem(
+                        step.location,
+                        f"phrase {key!r} in {language!r} writes {{{field}:{spec}}}; "
+                        f"use {{{field}}}, {{{field}:count}} or {{{field}:ordinal}}",
+                    )
+                )
             if field not in names:
                 problems.append(
                     Problem(

@@ -6,6 +6,7 @@ from pelvicvoice.build import make_requests, session_script
 from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
 from pelvicvoice.formats import format_duration
 from pelvicvoice.library import Library
+from pelvicvoice.plan import find_plan, plan_requests
 from pelvicvoice.speech import EspeakEngine
 
 
@@ -57,3 +58,34 @@ def validate_files(library: Library, files: tuple[str, ...]) -> list[str]:
     if problems:
         raise DefinitionError(problems)
     return list(files)
+
+
+def plan_text(library: Library, name: str, language: str | None) -> str:
+    """Render a plan week by week in one language: how often, which program, how long."""
+    plan = find_plan(name, library)
+    language = language or plan.languages[0]
+    if language not in plan.languages:
+        raise DefinitionError.at(
+            plan.location, f"plan {plan.id!r} has no {language!r} version; it has {', '.join(plan.languages)}"
+        )
+    catalog = library.catalogs[language]
+    lines = [f"{plan.titles[language]} [{plan.id}, {language}]", plan.descriptions[language], ""]
+    for phase, entries in zip(plan.phases, plan_requests(plan, library, (language,)), strict=True):
+        weeks = (
+            f"{phase.first_week}+"
+            if phase.last_week is None
+            else (
+                f"{phase.first_week}"
+                if phase.first_week == phase.last_week
+                else f"{phase.first_week}-{phase.last_week}"
+            )
+        )
+        lines.append(f"{catalog.phrases.get('weeks_label', 'Weeks')} {weeks}: {phase.titles[language]}")
+        for entry, (request,) in zip(phase.entries, entries, strict=True):
+            script = session_script(request, library)
+            level = f" ({request.program.levels[entry.level].titles[language]})" if entry.level else ""
+            settings = f" [{' '.join(entry.settings)}]" if entry.settings else ""
+            lines.append(
+                f"  {entry.times}x/{entry.per}  {format_duration(script.duration):>6}  {script.title}{level}{settings}"
+            )
+    return "\n".join(lines) + "\n"

@@ -87,6 +87,16 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Level:
+    """A named set of parameter values, e.g. a gentle or an intensive version."""
+
+    name: str
+    titles: dict[str, str]
+    values: dict[str, float | int]
+    location: Location
+
+
+@dataclass(frozen=True)
 class Program:
     """A validated program definition."""
 
@@ -99,6 +109,7 @@ class Program:
     phrases: dict[str, dict[str, str]]  # language -> key -> text
     sections: tuple[Section, ...]
     location: Location  # the file's first line
+    levels: dict[str, Level] = field(default_factory=dict)
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -114,6 +125,7 @@ class Catalog:
     name: str
     phrases: dict[str, str]
     counting: tuple[str, ...]  # words for 1, 2, 3, ...; empty means digits
+    ordinals: tuple[str, ...]  # words for first, second, ...; empty means digits
     location: Location
 
 
@@ -161,6 +173,7 @@ class CueScript:
     description: str
     source: str
     parameters: dict[str, float | int]
+    level: str | None
     total: int
     cues: tuple[Cue, ...]
     chapters: tuple[Chapter, ...]
@@ -179,3 +192,9 @@ class SessionRequest:
     program: Program
     language: str
     parameters: dict[str, float | int] = field(default_factory=dict)
+    level: str | None = None
+
+    @property
+    def file_stem(self) -> str:
+        """Name the session's files: the program id, plus the level if one was chosen."""
+        return f"{self.program.id}-{self.level}" if self.level else self.program.id

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pelvicvoice.errors import DefinitionError, Location, Problem
-from pelvicvoice.model import Parameter, Pause, Program, Quick, Repeat, Say, Section, Step, Timed, Value
+from pelvicvoice.model import Level, Parameter, Pause, Program, Quick, Repeat, Say, Section, Step, Timed, Value
 from pelvicvoice.schema import (
     IDENTIFIER,
     SLUG,
@@ -69,7 +69,7 @@ class _ProgramReader:
             (),
             data,
             required=("id", "title", "description", "source", "sections"),
-            optional=("notes", "parameters", "phrases"),
+            optional=("notes", "parameters", "levels", "phrases"),
             what="a program",
         )
         program_id = self._read_id(data.get("id"))
@@ -90,6 +90,7 @@ class _ProgramReader:
             notes = expect_text(self.problems, ("notes",), data["notes"], "notes") or ""
         if "parameters" in data:
             self._read_parameters(data["parameters"])
+        levels = self._read_levels(data["levels"], titles) if "levels" in data else {}
         phrases = self._read_phrases(data.get("phrases", {}), titles)
         sections = self._read_sections(data.get("sections"), titles) if "sections" in data else ()
         return Program(
@@ -102,6 +103,7 @@ class _ProgramReader:
             phrases=phrases,
             sections=sections,
             location=Location(self.document.name, 1, 1),
+            levels=levels,
         )
 
     def _read_id(self, value: Any) -> str | None:
@@ -149,6 +151,45 @@ class _ProgramReader:
                 self.problems.add(path + ("default",), f"default {default} is outside min {minimum} .. max {maximum}")
                 continue
             self.parameters[name] = Parameter(name, default, minimum, maximum, integer, help_text, self.where(path))
+
+    def _read_levels(self, value: Any, titles: dict[str, str]) -> dict[str, Level]:
+        levels: dict[str, Level] = {}
+        for name, spec in (expect_mapping(self.problems, ("levels",), value, "levels") or {}).items():
+            path = ("levels", name)
+            if not isinstance(name, str) or not SLUG.match(name):
+                self.problems.add(path, f"level name {name!r} must be lowercase letters, digits and '-'")
+                continue
+            spec = expect_mapping(self.problems, path, spec, f"level {name!r}")
+            if spec is None or not check_keys(self.problems, path, spec, ("title", "set"), (), f"level {name!r}"):
+                continue
+            level_titles = expect_language_texts(self.problems, path + ("title",), spec["title"], "level title")
+            for language in titles:
+                if language not in level_titles:
+                    self.problems.add(path + ("title",), f"no level title in {language!r}; add '{language}: ...'")
+            values: dict[str, float | int] = {}
+            for parameter_name, number in (
+                expect_mapping(self.problems, path + ("set",), spec["set"], "set") or {}
+            ).items():
+                where = path + ("set", parameter_name)
+                parameter = self.parameters.get(parameter_name)
+                if parameter is None:
+                    self.problems.add(
+                        where, f"unknown parameter {parameter_name!r}; known: {', '.join(self.parameters)}"
+                    )
+                    continue
+                number = expect_number(self.problems, where, number, "a parameter value")
+                if number is None:
+                    continue
+                if parameter.integer and not float(number).is_integer():
+                    self.problems.add(where, f"{parameter_name} must be a whole number")
+                elif not parameter.minimum <= number <= parameter.maximum:
+                    self.problems.add(
+                        where, f"{parameter_name} must be between {parameter.minimum} and {parameter.maximum}"
+                    )
+                else:
+                    values[parameter_name] = int(number) if parameter.integer else number
+            levels[name] = Level(name, level_titles, values, self.where(path))
+        return levels
 
     def _read_phrases(self, value: Any, titles: dict[str, str]) -> dict[str, dict[str, str]]:
         mapping = expect_mapping(self.problems, ("phrases",), value, "phrases")
@@ -300,10 +341,18 @@ class _ProgramReader:
         return int(number) if integer else number
 
 
-def parse_overrides(program: Program, assignments: tuple[str, ...]) -> dict[str, float | int]:
-    """Apply `name=value` assignments to the program's defaults; report every bad one."""
+def parse_overrides(program: Program, assignments: tuple[str, ...], level: str | None = None) -> dict[str, float | int]:
+    """Apply a level, then `name=value` assignments, to the program's defaults; report every bad one."""
     values: dict[str, float | int] = {name: p.default for name, p in program.parameters.items()}
     problems = []
+    if level is not None:
+        if level in program.levels:
+            values.update(program.levels[level].values)
+        else:
+            known = ", ".join(program.levels) or "none"
+            problems.append(
+                Problem(program.location, f"--level {level}: program {program.id!r} has no such level; known: {known}")
+            )
     for assignment in assignments:
         name, sep, text = (part.strip() for part in assignment.partition("="))
         parameter = program.parameters.get(name)

@@ -17,6 +17,8 @@ from pelvicvoice.audio import SILENCE_THRESHOLD
 from pelvicvoice.errors import Location, SpeechError
 from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
 
+_TEXT_MODE_UTF8 = 1
+
 
 def engine_identity() -> str:
     """Name the engine and its versions without starting it (part of every cache key)."""
@@ -71,6 +73,19 @@ class EspeakEngine:
             if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
                 raise SpeechError.at(profile.location, f"unexpected audio format from espeak-ng for {text!r}")
             return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
+
+    def phonemes(self, text: str, profile: VoiceProfile) -> str:
+        """Return espeak-ng's phonemes for text in profile's voice; `(xx)` marks a language switch."""
+        self._apply_settings(profile)
+        to_phonemes = self._library.espeak_TextToPhonemes
+        to_phonemes.restype = ctypes.c_char_p
+        to_phonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+        remaining = ctypes.pointer(ctypes.c_char_p(text.encode("utf-8")))
+        clauses = []
+        while remaining.contents.value:
+            clause = to_phonemes(remaining, _TEXT_MODE_UTF8, 0)
+            clauses.append(clause.decode("utf-8", errors="replace") if clause else "")
+        return " | ".join(clauses)
 
     def _apply_settings(self, profile: VoiceProfile) -> None:
         """Set voice, rate and volume, and wait until espeak-ng really uses them.

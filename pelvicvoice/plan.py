@@ -1,0 +1,181 @@
+"""Training plans: which programs, with which settings, how often, week by week."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pelvicvoice.build import make_requests
+from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError, Problem
+from pelvicvoice.library import Library
+from pelvicvoice.model import SessionRequest
+from pelvicvoice.schema import SLUG, check_keys, expect_language_texts, expect_list, expect_mapping, expect_text
+from pelvicvoice.source import DocPath, Document, ProblemList, load_document
+
+_WEEKS = re.compile(r"^(\d+)(?:-(\d+)|(\+))?$")
+FREQUENCIES = ("day", "week")
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One program of a phase, with its level, settings and how often to do it."""
+
+    program: str
+    level: str | None
+    settings: tuple[str, ...]  # name=value, as on the command line
+    times: int
+    per: str
+    location: Location
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Weeks first..last (last None: from then on) and what to do in them."""
+
+    first_week: int
+    last_week: int | None
+    titles: dict[str, str]
+    entries: tuple[PlanEntry, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated training plan."""
+
+    id: str
+    titles: dict[str, str]
+    descriptions: dict[str, str]
+    source: str
+    phases: tuple[Phase, ...]
+    location: Location
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Return the languages of the plan, in the order of its titles."""
+        return tuple(self.titles)
+
+
+def builtin_plan_dir() -> Path:
+    """Return the folder of the plans shipped with the package."""
+    return Path(str(resources.files("pelvicvoice") / "plans"))
+
+
+def builtin_plan_ids() -> list[str]:
+    """Return the ids of the built-in plans, sorted."""
+    return sorted(path.stem for path in builtin_plan_dir().glob("*.yaml"))
+
+
+def find_plan(name: str, library: Library) -> Plan:
+    """Load a plan by built-in id or path, and check it against the program library."""
+    if name in builtin_plan_ids():
+        document = load_document(builtin_plan_dir() / f"{name}.yaml", f"pelvicvoice/plans/{name}.yaml")
+    elif name.endswith((".yaml", ".yml")) or Path(name).exists():
+        document = load_document(Path(name), name)
+    else:
+        known = ", ".join(builtin_plan_ids()) or "none"
+        raise DefinitionError.at(Location(name), f"no built-in plan {name!r} and no such file; use one of: {known}")
+    plan = _read_plan(document)
+    plan_requests(plan, library, plan.languages)
+    return plan
+
+
+def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> list[list[list[SessionRequest]]]:
+    """Return, per phase and entry, the session requests in each language; report every problem."""
+    problems = []
+    result = []
+    for phase in plan.phases:
+        phase_requests = []
+        for entry in phase.entries:
+            try:
+                phase_requests.append(make_requests(library, (entry.program,), languages, entry.settings, entry.level))
+            except PelvicvoiceError as error:
+                # Option-style problems (--set, --level) belong to the plan line that asked for them.
+                problems.extend(
+                    Problem(entry.location, problem.message) if problem.message.startswith("--") else problem
+                    for problem in error.problems
+                )
+        result.append(phase_requests)
+    if problems:
+        raise DefinitionError(problems)
+    return result
+
+
+def _read_plan(document: Document) -> Plan:
+    problems = ProblemList(document)
+    data = expect_mapping(problems, (), document.data, "a plan file") or {}
+    check_keys(problems, (), data, ("id", "title", "description", "source", "phases"), (), "a plan")
+    plan_id = data.get("id")
+    if not isinstance(plan_id, str) or not SLUG.match(plan_id):
+        problems.add(("id",), f"id {plan_id!r} cannot be a file name; use lowercase letters, digits and '-'")
+    titles = expect_language_texts(problems, ("title",), data.get("title", {}), "title")
+    descriptions = expect_language_texts(problems, ("description",), data.get("description", {}), "description")
+    source = expect_text(problems, ("source",), data.get("source", ""), "source") or ""
+    phases = []
+    next_week = 1
+    for index, item in enumerate(expect_list(problems, ("phases",), data.get("phases"), "phases") or []):
+        phase = _read_phase(problems, ("phases", index), item, titles)
+        if phase is None:
+            continue
+        if phase.first_week != next_week:
+            problems.add(("phases", index, "weeks"), f"this phase should start in week {next_week}; leave no gaps")
+        if phase.last_week is None and index != len(data["phases"]) - 1:
+            problems.add(("phases", index, "weeks"), "only the last phase can go on open-ended ('27+')")
+        next_week = (phase.last_week or phase.first_week) + 1
+        phases.append(phase)
+    problems.raise_if_any()
+    return Plan(plan_id, titles, descriptions, source, tuple(phases), Location(document.name, 1, 1))
+
+
+def _read_phase(problems: ProblemList, path: DocPath, item: Any, plan_titles: dict[str, str]) -> Phase | None:
+    mapping = expect_mapping(problems, path, item, "a phase")
+    if mapping is None or not check_keys(problems, path, mapping, ("weeks", "title", "sessions"), (), "a phase"):
+        return None
+    match = _WEEKS.match(str(mapping["weeks"]).strip())
+    if not match:
+        problems.add(path + ("weeks",), f"weeks {mapping['weeks']!r} must look like 3, 1-2 or 27+")
+        return None
+    first = int(match.group(1))
+    last = None if match.group(3) else int(match.group(2) or first)
+    if last is not None and last < first:
+        problems.add(path + ("weeks",), f"weeks {first}-{last} end before they start")
+    titles = expect_language_texts(problems, path + ("title",), mapping["title"], "phase title")
+    for language in plan_titles:
+        if language not in titles:
+            problems.add(path + ("title",), f"no phase title in {language!r}; add '{language}: ...'")
+    entries = []
+    for index, entry in enumerate(expect_list(problems, path + ("sessions",), mapping["sessions"], "sessions") or []):
+        read = _read_entry(problems, path + ("sessions", index), entry)
+        if read is not None:
+            entries.append(read)
+    return Phase(first, last, titles, tuple(entries))
+
+
+def _read_entry(problems: ProblemList, path: DocPath, item: Any) -> PlanEntry | None:
+    mapping = expect_mapping(problems, path, item, "a plan session")
+    if mapping is None or not check_keys(
+        problems, path, mapping, ("program", "times", "per"), ("level", "set"), "a plan session"
+    ):
+        return None
+    program = expect_text(problems, path + ("program",), mapping["program"], "program")
+    times = mapping["times"]
+    if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= 10:
+        problems.add(path + ("times",), f"times must be a whole number from 1 to 10, not {times!r}")
+    if mapping["per"] not in FREQUENCIES:
+        problems.add(path + ("per",), f"per must be 'day' or 'week', not {mapping['per']!r}")
+    level = mapping.get("level")
+    if level is not None and not isinstance(level, str):
+        problems.add(path + ("level",), "level must be the name of a level of the program")
+    settings = expect_mapping(problems, path + ("set",), mapping.get("set", {}), "set") or {}
+    if program is None:
+        return None
+    return PlanEntry(
+        program,
+        level,
+        tuple(f"{name}={value}" for name, value in settings.items()),
+        times if isinstance(times, int) else 1,
+        str(mapping["per"]),
+        problems.document.where(path),
+    )
