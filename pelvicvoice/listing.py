@@ -80,7 +80,8 @@ def plan_text(library: Library, name: str, language: str | None) -> str:
                 else f"{phase.first_week}-{phase.last_week}"
             )
         )
-        lines.append(f"{catalog.phrases.get('weeks_label', 'Weeks')} {weeks}: {phase.titles[language]}")
+        label = catalog.phrases.get("plan_weeks", "{weeks}").replace("{weeks}", weeks)
+        lines.append(f"{label}: {phase.titles[language]}")
         for entry, (request,) in zip(phase.entries, entries, strict=True):
             script = session_script(request, library)
             level = f" ({request.program.levels[entry.level].titles[language]})" if entry.level else ""

@@ -14,7 +14,12 @@ def test_list_shows_builtin_programs_with_duration_and_languages():
     rows = [line.split("\t") for line in result.stdout.splitlines()]
     assert rows[0] == ["id", "title", "duration", "languages"]
     by_id = {row[0]: row for row in rows[1:]}
-    assert by_id["kegel-basics"][1:] == ["Kegel basics", "1:48", "en"]
+    seconds = json.loads(run_cli("show", "kegel-basics", "--format", "json").stdout)["duration"]
+    assert by_id["kegel-basics"][1:] == [
+        "Kegel basics",
+        f"{round(seconds) // 60}:{round(seconds) % 60:02d}",
+        "en,nl,nb,nn,zh,ko",
+    ]
     assert by_id["intensive"][1] == "Intensive pelvic floor training"
     assert re.fullmatch(r"\d+:\d\d", by_id["intensive"][2])
 
@@ -55,7 +60,7 @@ def test_show_rejects_a_language_the_program_lacks():
     result = run_cli("show", "kegel-basics", "--lang", "xx")
     assert result.returncode == 1
     assert result.stderr == (
-        "error: pelvicvoice/programs/kegel-basics.yaml:1:1: program 'kegel-basics' has no 'xx' version; it has en\n"
+        "error: pelvicvoice/programs/kegel-basics.yaml:1:1: program 'kegel-basics' has no 'xx' version; it has en, nl, nb, nn, zh, ko\n"
     )
 
 

@@ -1,0 +1,99 @@
+"""The program library: complete catalogs, native speech, every session fits its slots."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pelvicvoice.build import make_requests, plan_sessions
+from pelvicvoice.clips import clip_provider
+from pelvicvoice.render import overflow_problems
+from pelvicvoice.speech import EspeakEngine
+
+from conftest import run_cli
+
+LANGUAGES = ("en", "nl", "nb", "nn", "zh", "ko")
+SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)?\)")
+
+
+def all_requests(library):
+    """Every built-in program in every language, at its defaults and at each of its levels."""
+    requests = []
+    for program_id in library.builtin_ids():
+        program = library.find(program_id)
+        for level in (None, *program.levels):
+            requests.extend(make_requests(library, (program_id,), ("all",), (), level))
+    return requests
+
+
+@pytest.fixture(scope="module")
+def planned(library, tmp_path_factory):
+    return plan_sessions(all_requests(library), library, tmp_path_factory.mktemp("unused"))
+
+
+def test_every_program_speaks_all_six_languages(library):
+    for program_id in library.builtin_ids():
+        assert library.find(program_id).languages == LANGUAGES, program_id
+
+
+def test_catalogs_have_every_key_in_every_language(library):
+    keys = {language: set(catalog.phrases) for language, catalog in library.catalogs.items()}
+    assert set(keys) == set(LANGUAGES)
+    for language in LANGUAGES:
+        assert keys[language] == keys["en"], language
+
+
+def test_program_phrases_exist_in_every_language(library):
+    for program_id in library.builtin_ids():
+        program = library.find(program_id)
+        english = set(program.phrases.get("en", {}))
+        for language in LANGUAGES:
+            assert set(program.phrases.get(language, {})) == english, (program_id, language)
+
+
+def test_no_placeholder_is_left_unfilled(planned):
+    for session in planned:
+        for cue in session.script.cues:
+            assert not re.search(r"[{}]", cue.text), (session.script.program_id, cue.text)
+
+
+def test_every_phrase_is_spoken_natively(planned):
+    """espeak-ng's own phonemizer shows no switch to another language for any spoken text."""
+    engine = EspeakEngine()
+    texts = {(session.profile, cue.text) for session in planned for cue in session.script.cues}
+    switched = []
+    for profile, text in sorted(texts, key=lambda item: (item[0].language, item[1])):
+        phonemes = engine.phonemes(text, profile)
+        if SWITCH.search(phonemes):
+            switched.append((profile.language, text, phonemes))
+    assert not switched, "\n".join(map(str, switched))
+
+
+def test_every_session_fits_its_slots_at_the_default_rate(planned, tmp_path_factory):
+    cache = Path(tmp_path_factory.mktemp("cache"))
+    clips = clip_provider(cache).clips_for([(session.script, session.profile) for session in planned])
+    problems = [
+        problem
+        for session, found in zip(planned, clips, strict=True)
+        for problem in overflow_problems(session.script, found)
+    ]
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_exercise_sessions_open_with_safety_and_close_with_an_outro(planned):
+    for session in planned:
+        cues = session.script.cues
+        if not any(cue.kind in ("hold", "rest", "quick") for cue in cues):
+            continue
+        assert "safety" in [cue.clip.split(".")[0] for cue in cues[:2]], session.script.program_id
+        assert cues[-1].clip == "well_done", session.script.program_id
+
+
+def test_programs_cite_their_source_and_validate(library):
+    ids = library.builtin_ids()
+    for program_id in ids:
+        assert re.search(r"[Ss]eed 00\d|NICE|NHS", library.find(program_id).source), program_id
+    result = run_cli("validate", *ids)
+    assert result.returncode == 0, result.stderr
