@@ -6,7 +6,6 @@ import wave
 
 import numpy as np
 import pytest
-from conftest import run_cli, write
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
@@ -15,6 +14,8 @@ from pelvicvoice.build import build_sessions, make_requests, session_script
 from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples
 from pelvicvoice.model import SAMPLE_RATE
+
+from conftest import run_cli, write
 
 PROGRAMS = ("kegel-basics", "intensive")
 

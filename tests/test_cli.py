@@ -60,7 +60,8 @@ def test_show_rejects_a_language_the_program_lacks():
     result = run_cli("show", "kegel-basics", "--lang", "xx")
     assert result.returncode == 1
     assert result.stderr == (
-        "error: pelvicvoice/programs/kegel-basics.yaml:1:1: program 'kegel-basics' has no 'xx' version; it has en, nl, nb, nn, zh, ko\n"
+        "error: pelvicvoice/programs/kegel-basics.yaml:1:1: program 'kegel-basics' has no 'xx' version; "
+        "it has en, nl, nb, nn, zh, ko\n"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import run_cli, write
 
 BAD = Path(__file__).resolve().parent / "bad"
