@@ -86,7 +86,6 @@ def plan_text(library: Library, name: str, language: str | None) -> str:
             script = session_script(request, library)
             level = f" ({request.program.levels[entry.level].titles[language]})" if entry.level else ""
             settings = f" [{' '.join(entry.settings)}]" if entry.settings else ""
-            lines.append(
-                f"  {entry.times}x/{entry.per}  {format_duration(script.duration):>6}  {script.title}{level}{settings}"
-            )
+            how_often = catalog.phrases.get(f"plan_per_{entry.per}", "{times}x").replace("{times}", str(entry.times))
+            lines.append(f"  {how_often:<12} {format_duration(script.duration):>6}  {script.title}{level}{settings}")
     return "\n".join(lines) + "\n"

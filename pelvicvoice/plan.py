@@ -92,9 +92,12 @@ def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> l
             try:
                 phase_requests.append(make_requests(library, (entry.program,), languages, entry.settings, entry.level))
             except PelvicvoiceError as error:
-                # Option-style problems (--set, --level) belong to the plan line that asked for them.
+                # Problems of what the plan asks for (an unknown program, --set, --level) belong to
+                # the plan line; problems inside a program file keep their own place.
                 problems.extend(
-                    Problem(entry.location, problem.message) if problem.message.startswith("--") else problem
+                    Problem(entry.location, problem.message)
+                    if problem.message.startswith("--") or not problem.location.line
+                    else problem
                     for problem in error.problems
                 )
         result.append(phase_requests)

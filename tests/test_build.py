@@ -73,7 +73,17 @@ def test_mp3_is_mono_cbr_with_info_header(built, program):
     assert (info.channels, info.sample_rate, info.bitrate) == (1, SAMPLE_RATE, 64000)
     assert info.bitrate_mode in (BitrateMode.CBR, BitrateMode.UNKNOWN)
     audio = path.read_bytes()[ID3(path).size :]
-    assert b"Info" in audio[:200] or b"Xing" in audio[:200], "no Info/Xing header: duration would be guessed"
+    info = audio.find(b"Info", 0, 200)
+    assert info > 0, "no Info header: players would guess the duration"
+    # Info header: frame count, then (flags 15) byte count, TOC and quality, then the LAME
+    # extension whose bytes 21-23 hold the encoder delay and padding for gapless playback.
+    frames = int.from_bytes(audio[info + 8 : info + 12], "big")
+    lame = info + 8 + 4 + 4 + 100 + 4
+    delay_padding = audio[lame + 21 : lame + 24]
+    delay = (delay_padding[0] << 4) | (delay_padding[1] >> 4)
+    padding = ((delay_padding[1] & 0x0F) << 8) | delay_padding[2]
+    expected_samples = round(built["scripts"][program]["duration"] * SAMPLE_RATE)
+    assert frames * 576 - delay - padding == expected_samples
 
 
 def test_second_build_synthesizes_nothing(built, library, tmp_path):

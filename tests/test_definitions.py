@@ -48,13 +48,13 @@ def test_file_that_is_not_utf8_names_the_line(tmp_path):
     assert result.stderr.strip() == f"error: {path}:2:16: file is not valid UTF-8; save it with UTF-8 encoding"
 
 
-def test_missing_file_and_unknown_program(tmp_path):
+def test_missing_file_and_unknown_program(library, tmp_path):
     result = run_cli("validate", str(tmp_path / "nowhere.yaml"), "no-such-program")
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         f"error: {tmp_path / 'nowhere.yaml'}: file not found; check the path",
         "error: no-such-program: no built-in program 'no-such-program' and no such file; "
-        "use one of: intensive, kegel-basics, or a .yaml path",
+        f"use one of: {', '.join(library.builtin_ids())}, or a .yaml path",
     ]
 
 

@@ -11,12 +11,14 @@ import pytest
 from pelvicvoice.build import make_requests, session_script
 from pelvicvoice.expand import estimate_speech_seconds, expand
 from pelvicvoice.formats import to_json
+from pelvicvoice.library import builtin_program_dir
 from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.program import read_program
 from pelvicvoice.source import parse_document
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-BUILTINS = ("intensive", "kegel-basics")
+BUILTINS = tuple(sorted(path.stem for path in builtin_program_dir().glob("*.yaml")))
+STRENGTH_PROGRAMS = ("intensive", "kegel-basics", "maintenance")
 
 
 @pytest.mark.parametrize("program", BUILTINS)
@@ -30,10 +32,11 @@ def test_cue_script_matches_golden_file(library, program):
 
 def test_every_builtin_program_and_language_has_a_golden_file(library):
     expected = {f"{r.program.id}.{r.language}.json" for r in make_requests(library, BUILTINS, ("all",), ())}
+    assert len(expected) == len(BUILTINS) * 6
     assert {path.name for path in GOLDEN.glob("*.json")} == expected
 
 
-@pytest.mark.parametrize("program", BUILTINS)
+@pytest.mark.parametrize("program", STRENGTH_PROGRAMS)
 @pytest.mark.parametrize("settings", [(), ("hold=7", "rest=3", "reps=2")])
 def test_holds_and_rests_last_exactly_their_seconds(library, program, settings):
     request = make_requests(library, (program,), (), settings)[0]

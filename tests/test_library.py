@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
+from mutagen.id3 import ID3
 
 from pelvicvoice.build import make_requests, plan_sessions
 from pelvicvoice.clips import clip_provider
+from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.render import overflow_problems
 from pelvicvoice.speech import EspeakEngine
 
@@ -31,6 +35,12 @@ def all_requests(library):
 @pytest.fixture(scope="module")
 def planned(library, tmp_path_factory):
     return plan_sessions(all_requests(library), library, tmp_path_factory.mktemp("unused"))
+
+
+@pytest.fixture(scope="module")
+def library_cache(tmp_path_factory) -> Path:
+    """One clip cache for the whole library, so its phrases are synthesized once per run."""
+    return tmp_path_factory.mktemp("library-cache")
 
 
 def test_every_program_speaks_all_six_languages(library):
@@ -71,9 +81,8 @@ def test_every_phrase_is_spoken_natively(planned):
     assert not switched, "\n".join(map(str, switched))
 
 
-def test_every_session_fits_its_slots_at_the_default_rate(planned, tmp_path_factory):
-    cache = Path(tmp_path_factory.mktemp("cache"))
-    clips = clip_provider(cache).clips_for([(session.script, session.profile) for session in planned])
+def test_every_session_fits_its_slots_at_the_default_rate(planned, library_cache):
+    clips = clip_provider(library_cache).clips_for([(session.script, session.profile) for session in planned])
     problems = [
         problem
         for session, found in zip(planned, clips, strict=True)
@@ -97,3 +106,17 @@ def test_programs_cite_their_source_and_validate(library):
         assert re.search(r"[Ss]eed 00\d|NICE|NHS", library.find(program_id).source), program_id
     result = run_cli("validate", *ids)
     assert result.returncode == 0, result.stderr
+
+
+def test_build_all_languages_of_every_program(library, library_cache, tmp_path):
+    programs = library.builtin_ids()
+    result = run_cli("build", *programs, "--lang", "all", "-o", str(tmp_path), cache=library_cache)
+    assert result.returncode == 0, result.stderr
+    written = result.stdout.split()
+    assert len(written) == len(programs) * len(LANGUAGES)
+    for language in LANGUAGES:
+        for program_id in programs:
+            path = tmp_path / language / f"{program_id}.mp3"
+            script = json.loads(run_cli("show", program_id, "--lang", language, "--format", "json").stdout)
+            assert abs(len(decode_to_samples(path)) / SAMPLE_RATE - script["duration"]) < 0.05, path
+            assert ID3(path)["TIT2"].text[0] == script["title"]
