@@ -19,6 +19,7 @@ from pelvicvoice.library import Library
 from pelvicvoice.model import CueScript, SessionRequest, VoiceProfile
 from pelvicvoice.program import parse_overrides
 from pelvicvoice.render import overflow_problems, render_blocks
+from pelvicvoice.splice import ChunkEncoder, write_spliced
 from pelvicvoice.tags import session_tags, write_tags
 from pelvicvoice.voices import choose_voice
 
@@ -76,6 +77,7 @@ def build_sessions(
     out_dir: Path,
     choice: VoiceChoice = VoiceChoice(),
     on_written: Callable[[Path], None] = lambda path: None,
+    encoder: ChunkEncoder | None = None,
 ) -> list[Path]:
     """Build every requested session into out_dir/<lang>/<id>.mp3 and return the paths."""
     planned = plan_sessions(requests, library, out_dir, choice)
@@ -93,14 +95,14 @@ def build_sessions(
         raise BuildError(problems)
     written = []
     for session, session_clip in zip(planned, session_clips, strict=True):
-        write_session(session, session_clip)
+        write_session(session, session_clip, encoder)
         written.append(session.target)
         on_written(session.target)
     return written
 
 
-def write_session(session: PlannedSession, clips: dict[str, np.ndarray]) -> None:
-    """Render, encode and tag one session next to its target, then move it into place."""
+def write_session(session: PlannedSession, clips: dict[str, np.ndarray], encoder: ChunkEncoder | None) -> None:
+    """Encode (splicing where it can) and tag one session next to its target, then move it into place."""
     target = session.target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -110,7 +112,10 @@ def write_session(session: PlannedSession, clips: dict[str, np.ndarray]) -> None
         raise OutputError.at(Location(str(target.parent)), _os_problem(error)) from None
     temporary = Path(temporary_name)
     try:
-        encode_mp3(render_blocks(session.script, clips), temporary)
+        with temporary.open("wb") as file:
+            spliced = encoder is not None and write_spliced(file, session.script, clips, encoder)
+        if not spliced:
+            encode_mp3(render_blocks(session.script, clips), temporary)
         write_tags(temporary, session_tags(session.script))
         os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, target)

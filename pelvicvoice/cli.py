@@ -13,6 +13,7 @@ from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
 from pelvicvoice.listing import plan_text, program_rows, validate_files, voice_rows
+from pelvicvoice.splice import chunk_encoder
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
 
@@ -78,9 +79,18 @@ def build_command(
     """Build MP3 sessions into OUTPUT/<lang>/<program-id>.mp3."""
     library = _library()
     requests = make_requests(library, programs, languages, assignments, level)
-    clips = clip_provider(cache_dir or default_cache_dir(), voice_pack)
+    cache = cache_dir or default_cache_dir()
+    clips = clip_provider(cache, voice_pack)
     with _progress(len(requests)) as advance:
-        written = build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), on_written=advance)
+        written = build_sessions(
+            requests,
+            library,
+            clips,
+            out_dir,
+            VoiceChoice(voice, rate),
+            on_written=advance,
+            encoder=chunk_encoder(cache),
+        )
     for path in written:
         click.echo(str(path))
 

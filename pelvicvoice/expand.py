@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import (
+    FRAME_SAMPLES,
     SAMPLE_RATE,
     Catalog,
     Chapter,
@@ -94,6 +95,11 @@ def format_number(value: float | int, language: str) -> str:
     return text.replace(".", ",") if language in _DECIMAL_COMMA else text
 
 
+def snap_to_frame(sample: int) -> int:
+    """Move a cue to the nearest MP3 frame boundary (at most 13 ms); errors never add up."""
+    return round(sample / FRAME_SAMPLES) * FRAME_SAMPLES
+
+
 def to_samples(seconds: float) -> int:
     """Convert seconds to a whole number of samples."""
     return round(seconds * SAMPLE_RATE)
@@ -152,10 +158,20 @@ def expand(
         _expand_steps(section.steps, timeline, {})
         chapters.append(Chapter(section.titles[language], start, timeline.cursor))
     total = timeline.cursor
+    starts = [snap_to_frame(cue.start) for cue in timeline.cues]
+    ends = [*starts[1:], total]
     cues = tuple(
-        Cue(cue.start, nxt.start if nxt else total, cue.text, cue.clip, cue.kind, cue.chapter, cue.origin)
-        for cue, nxt in zip(timeline.cues, [*timeline.cues[1:], None], strict=True)
+        Cue(start, end, cue.text, cue.clip, cue.kind, cue.chapter, cue.origin)
+        for cue, start, end in zip(timeline.cues, starts, ends, strict=True)
     )
+    chapters = [
+        Chapter(
+            chapter.title,
+            snap_to_frame(chapter.start),
+            total if index == len(chapters) - 1 else snap_to_frame(chapter.end),
+        )
+        for index, chapter in enumerate(chapters)
+    ]
     return CueScript(
         program_id=program.id,
         language=language,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from pelvicvoice.errors import Location, OutputError
 from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.mp3frames import split_frames
 
 MP3_BITRATE = "64k"
 
@@ -22,6 +24,29 @@ def ffmpeg_path() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def _mp3_arguments(bitrate: str) -> list[str]:
+    """Encoder settings shared by whole-timeline and chunk encodes: CBR, no bit reservoir."""
+    return [
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
+        "-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0",
+        "-write_xing", "1", "-id3v2_version", "0", "-write_id3v1", "0", "-map_metadata", "-1",
+        "-f", "mp3",
+    ]  # fmt: skip
+
+
+def encoder_identity(bitrate: str = MP3_BITRATE) -> str:
+    """Name the encoder and its settings (part of the frame cache keys)."""
+    return f"imageio-ffmpeg {metadata.version('imageio-ffmpeg')} {' '.join(_mp3_arguments(bitrate))}"
+
+
+def encode_frames(samples: np.ndarray, bitrate: str = MP3_BITRATE) -> list[bytes]:
+    """Encode a short PCM chunk; return its MP3 frames, the Info frame first."""
+    with tempfile.TemporaryDirectory(prefix="pelvicvoice-chunk-") as folder:
+        target = Path(folder) / "chunk.mp3"
+        encode_mp3([samples.astype("<i2").tobytes()], target, bitrate)
+        return split_frames(target.read_bytes())
+
+
 def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE) -> None:
     """Encode s16le mono PCM blocks to a CBR MP3 file with an Info/LAME header.
 
@@ -29,12 +54,15 @@ def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE
     length and encoder delay, only when it can seek back to the start.
     """
     command = [
-        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
-        "-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0",
-        "-write_xing", "1", "-id3v2_version", "0", "-write_id3v1", "0", "-map_metadata", "-1",
-        "-f", "mp3", str(target),
-    ]  # fmt: skip
+        ffmpeg_path(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-y",
+        *_mp3_arguments(bitrate),
+        str(target),
+    ]
     # stderr goes to a file: a pipe nobody reads while we write stdin could fill and block.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pelvicvoice.errors import Location
 
 SAMPLE_RATE = 22050  # espeak-ng's native rate; every clip and session uses it
+# Samples in one MPEG-2 Layer III frame at SAMPLE_RATE. Cues start on this grid, so that every
+# occurrence of a clip sits at the same place in its MP3 frames and is encoded only once.
+FRAME_SAMPLES = 576
 
 # A step value: a literal number, or the name of a program parameter.
 Value = int | float | str

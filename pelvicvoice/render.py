@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from pelvicvoice.errors import Problem
 from pelvicvoice.expand import MIN_GAP_SECONDS, to_samples
-from pelvicvoice.model import CueScript
+from pelvicvoice.model import Cue, CueScript
 
 BLOCK_SAMPLES = 1 << 16  # streamed in blocks: memory does not grow with session length
 
@@ -34,24 +34,29 @@ def overflow_problems(script: CueScript, clips: dict[str, np.ndarray]) -> list[P
     return problems
 
 
+def render_range(cues: Sequence[Cue], clips: dict[str, np.ndarray], total: int, start: int, stop: int) -> np.ndarray:
+    """Return samples start..stop of a session of `total` samples; outside it is silence."""
+    block = np.zeros(stop - start, dtype=np.int16)
+    for cue in cues:
+        clip = clips[cue.clip]
+        low = max(cue.start, start, 0)
+        high = min(cue.start + len(clip), stop, total)
+        if high > low:
+            block[low - start : high - start] = clip[low - cue.start : high - cue.start]
+    return block
+
+
 def render_blocks(script: CueScript, clips: dict[str, np.ndarray]) -> Iterator[bytes]:
     """Yield the session as s16le PCM blocks, each clip placed at its cue's start sample."""
     cues = sorted(script.cues, key=lambda cue: cue.start)
-    next_cue = 0
+    first = 0
     for block_start in range(0, script.total, BLOCK_SAMPLES):
         block_end = min(script.total, block_start + BLOCK_SAMPLES)
-        block = np.zeros(block_end - block_start, dtype=np.int16)
         # Cues are sorted and never overlap (checked by overflow_problems), so a cue that
         # ended before this block can be skipped for good.
-        while next_cue < len(cues) and cues[next_cue].start + len(clips[cues[next_cue].clip]) <= block_start:
-            next_cue += 1
-        index = next_cue
-        while index < len(cues) and cues[index].start < block_end:
-            cue = cues[index]
-            clip = clips[cue.clip]
-            low = max(cue.start, block_start)
-            high = min(cue.start + len(clip), block_end)
-            if high > low:
-                block[low - block_start : high - block_start] = clip[low - cue.start : high - cue.start]
-            index += 1
-        yield block.astype("<i2").tobytes()
+        while first < len(cues) and cues[first].start + len(clips[cues[first].clip]) <= block_start:
+            first += 1
+        last = first
+        while last < len(cues) and cues[last].start < block_end:
+            last += 1
+        yield render_range(cues[first:last], clips, script.total, block_start, block_end).astype("<i2").tobytes()

@@ -74,7 +74,9 @@ def test_slower_rate_gives_longer_untimed_slots_but_same_holds():
         cues = script["cues"]
         return [round(b["start"] - a["start"], 3) for a, b in zip(cues, cues[1:], strict=False) if a["kind"] == "rest"]
 
-    assert rest_to_next(slow) == rest_to_next(normal) == [5.0, 5.0, 5.0]
+    # cues start on the MP3 frame grid: each within 13 ms of its exact time, never adding up
+    for rests in (rest_to_next(slow), rest_to_next(normal)):
+        assert len(rests) == 3 and all(abs(rest - 5.0) <= 0.027 for rest in rests), rests
 
 
 def test_voices_lists_profiles_and_installed_voices():

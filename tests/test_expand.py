@@ -12,7 +12,7 @@ from pelvicvoice.build import make_requests, session_script
 from pelvicvoice.expand import estimate_speech_seconds, expand
 from pelvicvoice.formats import to_json
 from pelvicvoice.library import builtin_program_dir
-from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
 from pelvicvoice.program import read_program
 from pelvicvoice.source import parse_document
 
@@ -50,7 +50,8 @@ def test_holds_and_rests_last_exactly_their_seconds(library, program, settings):
         seconds = values["hold"] if cue.kind == "hold" else values["rest"]
         if cue.kind == "hold" and program == "intensive":
             assert following.kind == "quick"
-        assert following.start - cue.start == round(seconds * SAMPLE_RATE), (cue.text, cue.start)
+        # both ends sit on the frame grid, each within half a frame of its exact time
+        assert abs(following.start - cue.start - round(seconds * SAMPLE_RATE)) <= FRAME_SAMPLES, cue
 
 
 def test_counting_is_one_number_a_second_after_the_phrase(library):
@@ -60,8 +61,10 @@ def test_counting_is_one_number_a_second_after_the_phrase(library):
     counts = list(itertools.takewhile(lambda cue: cue.kind == "count", cues[hold + 1 :]))
     assert [cue.text for cue in counts] == ["6", "5", "4", "3", "2", "1"]
     # the phrase "Squeeze, and hold." fills the first two seconds; then one number a second
-    assert [cue.start - cues[hold].start for cue in counts] == [k * SAMPLE_RATE for k in range(2, 8)]
-    assert cues[hold + len(counts) + 1].start - cues[hold].start == 8 * SAMPLE_RATE
+    offsets = [cue.start - cues[hold].start for cue in counts]
+    assert all(abs(offset - k * SAMPLE_RATE) <= FRAME_SAMPLES for offset, k in zip(offsets, range(2, 8), strict=True))
+    assert abs(cues[hold + len(counts) + 1].start - cues[hold].start - 8 * SAMPLE_RATE) <= FRAME_SAMPLES
+    assert all(cue.start % FRAME_SAMPLES == 0 for cue in cues)
 
 
 def test_expansion_is_deterministic_and_pure(library):
@@ -103,13 +106,9 @@ sections:
 """,
     )
     script = expand(program, "en", {}, library.catalogs["en"], 160)
-    assert [(cue.text, cue.start / SAMPLE_RATE) for cue in script.cues] == [
-        ("Go 1.", 0.0),
-        ("Wait.", 2.0),
-        ("Go 2.", 3.0),
-        ("Wait.", 5.0),
-        ("Go 3.", 6.0),
-    ]
+    assert [cue.text for cue in script.cues] == ["Go 1.", "Wait.", "Go 2.", "Wait.", "Go 3."]
+    exact = [0, 2, 3, 5, 6]
+    assert [cue.start for cue in script.cues] == [round(t * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES for t in exact]
     assert script.total == 8 * SAMPLE_RATE
     assert [cue.end for cue in script.cues][-1] == script.total
 
@@ -131,5 +130,6 @@ sections:
 """,
     )
     script = expand(program, "en", {}, library.catalogs["en"], 160)
-    assert [cue.start for cue in script.cues] == [0, 33075, 66150, 99225, 132300]
+    exact = [0, 33075, 66150, 99225, 132300]
+    assert [cue.start for cue in script.cues] == [round(t / FRAME_SAMPLES) * FRAME_SAMPLES for t in exact]
     assert [cue.kind for cue in script.cues] == ["quick"] * 4 + ["speech"]

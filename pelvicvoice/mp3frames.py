@@ -1,0 +1,175 @@
+"""MPEG-2 Layer III frames at 22.05 kHz mono: split a stream, and write its Info/LAME header.
+
+The layout follows what ffmpeg's libmp3lame encoder and mp3 muxer write (checked against
+their output in the tests): one leading Info frame, then audio frames; the Info header
+records the frame count, byte count, a seek table, the encoder delay and padding (so that
+players trim to the exact length) and two CRC-16s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
+
+# libmp3lame through ffmpeg: samples of delay before the first input sample, as its header says.
+ENCODER_DELAY = 576
+# Where an input sample lands in the decoded frame stream: the encoder delay plus the
+# decoder's own delay of 529 samples.
+STREAM_OFFSET = ENCODER_DELAY + 529
+_MPEG2_BITRATES_KBPS = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+_INFO_FIELDS = 4 + 4 + 4 + 4 + 100 + 4  # tag, flags, frames, bytes, seek table, quality
+_TAG_CRC_SPAN = 190
+_SEEK_SAMPLES = 400
+
+
+class FrameError(ValueError):
+    """The data is not a stream of MPEG-2 Layer III frames as pelvicvoice writes them."""
+
+
+def split_frames(data: bytes) -> list[bytes]:
+    """Split an MP3 stream (no ID3 tag) into its frames."""
+    frames, position = [], 0
+    while position < len(data):
+        if position + 4 > len(data):
+            raise FrameError(f"truncated frame header at byte {position}")
+        header = int.from_bytes(data[position : position + 4], "big")
+        if header >> 21 != 0x7FF or (header >> 19) & 3 != 2 or (header >> 17) & 3 != 1:
+            raise FrameError(f"no MPEG-2 Layer III frame at byte {position}")
+        bitrate = _MPEG2_BITRATES_KBPS[(header >> 12) & 15] * 1000
+        size = 72 * bitrate // SAMPLE_RATE + ((header >> 9) & 1)
+        if size <= 4 or position + size > len(data):
+            raise FrameError(f"frame at byte {position} runs past the end")
+        frames.append(data[position : position + size])
+        position += size
+    return frames
+
+
+def audio_frame_count(total_samples: int) -> int:
+    """Return how many audio frames the encoder writes for a session of total_samples."""
+    return -(-(total_samples + ENCODER_DELAY) // FRAME_SAMPLES) + 1
+
+
+def crc16(data: bytes, crc: int = 0) -> int:
+    """Compute the CRC-16 (polynomial 0x8005, reflected) that the LAME tag uses."""
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+class StreamCrc:
+    """CRC-16 of a long stream made of few distinct frames, without reading every byte.
+
+    The CRC is linear, so crc(A + B) = advance(crc(A), len(B)) ^ crc(B), where advance feeds
+    zero bytes; advance by n bytes is a 16x16 bit matrix, computed once per frame length.
+    """
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.size = 0
+        self._frame_crcs: dict[bytes, int] = {}
+        self._advance: dict[int, tuple[int, ...]] = {}
+
+    def add(self, frame: bytes) -> None:
+        """Append one frame to the stream."""
+        crc = self._frame_crcs.get(frame)
+        if crc is None:
+            crc = self._frame_crcs[frame] = crc16(frame)
+        self.value = _apply(self._advance_by(len(frame)), self.value) ^ crc
+        self.size += len(frame)
+
+    def _advance_by(self, length: int) -> tuple[int, ...]:
+        if length not in self._advance:
+            one_byte = tuple(crc16(b"\0", 1 << bit) for bit in range(16))
+            self._advance[length] = _power(one_byte, length)
+        return self._advance[length]
+
+
+class _SeekPoints:
+    """Sample stream positions as the encoder does for the 100-entry seek table.
+
+    Keeps at most _SEEK_SAMPLES positions, one every `every` frames, halving them (and
+    doubling `every`) when full, so the table comes out as the encoder's own.
+    """
+
+    def __init__(self, info_size: int):
+        self.size = info_size
+        self.every = 1
+        self.seen = 0
+        self.positions: list[int] = []
+
+    def add(self, frame_size: int) -> None:
+        self.size += frame_size
+        self.seen += 1
+        if self.seen == self.every:
+            self.positions.append(self.size)
+            if len(self.positions) == _SEEK_SAMPLES:
+                self.positions = self.positions[1::2]
+                self.every *= 2
+            self.seen = 0
+
+    def table(self, total: int) -> bytes:
+        count = len(self.positions)
+        entries = [0] + [min(255, 256 * self.positions[i * count // 100] // total) for i in range(1, 100)]
+        return bytes(entries)
+
+
+def _apply(matrix: tuple[int, ...], vector: int) -> int:
+    result = 0
+    for bit, column in enumerate(matrix):
+        if vector >> bit & 1:
+            result ^= column
+    return result
+
+
+def _power(matrix: tuple[int, ...], exponent: int) -> tuple[int, ...]:
+    result = tuple(1 << bit for bit in range(16))
+    while exponent:
+        if exponent & 1:
+            result = tuple(_apply(matrix, column) for column in result)
+        matrix = tuple(_apply(matrix, column) for column in matrix)
+        exponent >>= 1
+    return result
+
+
+@dataclass(frozen=True)
+class InfoTemplate:
+    """An Info frame written by the encoder, whose fixed parts are reused for any length."""
+
+    frame: bytes
+    offset: int  # where "Info" starts in the frame
+
+    @classmethod
+    def from_frame(cls, frame: bytes) -> InfoTemplate:
+        """Wrap the first frame of an encoder's output; it must hold an Info tag."""
+        offset = frame.find(b"Info")
+        if offset < 0 or offset + _INFO_FIELDS + 36 > len(frame):
+            raise FrameError("the first frame holds no Info/LAME tag")
+        return cls(frame, offset)
+
+
+def info_frame(template: InfoTemplate, audio_frames: list[bytes], total_samples: int) -> bytes:
+    """Write the Info frame for these audio frames holding total_samples of audio."""
+    frame = bytearray(template.frame)
+    at = template.offset
+    crc = StreamCrc()
+    seek_points = _SeekPoints(len(frame))
+    for audio in audio_frames:
+        crc.add(audio)
+        seek_points.add(len(audio))
+    size = len(frame) + crc.size
+    padding = len(audio_frames) * FRAME_SAMPLES - ENCODER_DELAY - total_samples
+    if not 0 <= padding < 1 << 12:
+        raise FrameError(f"{len(audio_frames)} frames cannot hold {total_samples} samples")
+    frame[at + 8 : at + 12] = len(audio_frames).to_bytes(4, "big")
+    frame[at + 12 : at + 16] = size.to_bytes(4, "big")
+    frame[at + 16 : at + 116] = seek_points.table(size)
+    lame = at + _INFO_FIELDS
+    frame[lame + 21 : lame + 24] = ((ENCODER_DELAY << 12) + padding).to_bytes(3, "big")
+    frame[lame + 28 : lame + 32] = size.to_bytes(4, "big")
+    frame[lame + 32 : lame + 34] = crc.value.to_bytes(2, "big")
+    frame[lame + 34 : lame + 36] = b"\0\0"
+    frame[lame + 34 : lame + 36] = crc16(bytes(frame[:_TAG_CRC_SPAN])).to_bytes(2, "big")
+    return bytes(frame)

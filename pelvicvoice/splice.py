@@ -1,0 +1,163 @@
+"""Assemble a session's MP3 from encoded speech chunks and one encoded silence frame.
+
+With CBR and the bit reservoir off, frames encoded separately can be joined wherever the
+audio is silent: only the frames around speech are encoded (once per distinct chunk, then
+cached), every other frame is the same silence frame, and the Info header is written for
+the whole. The result decodes like an encode of the whole timeline (tested).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from pelvicvoice.model import FRAME_SAMPLES, CueScript
+from pelvicvoice.mp3frames import STREAM_OFFSET, FrameError, InfoTemplate, audio_frame_count, info_frame, split_frames
+from pelvicvoice.render import render_range
+
+# Frames encoded before and after a chunk and thrown away: the encoder's run-up and run-out.
+CONTEXT_FRAMES = 3
+# Frames kept around speech, so that every join between chunks falls in silence.
+GUARD_FRAMES = 2
+# When speech fills more of the session than this, encoding the whole timeline is as fast.
+MOSTLY_SPEECH = 0.8
+_SILENCE_FRAMES = 24
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Session frames first..stop-1, which carry speech and are encoded together."""
+
+    first: int
+    stop: int
+
+
+def plan_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
+    """Find the frames that carry speech, with guards, merging chunks that touch."""
+    frame_count = audio_frame_count(script.total)
+    chunks: list[Chunk] = []
+    for cue in sorted(script.cues, key=lambda cue: cue.start):
+        end = cue.start + clip_lengths[cue.clip]
+        first = max(0, (cue.start + STREAM_OFFSET) // FRAME_SAMPLES - GUARD_FRAMES)
+        stop = min(frame_count, -(-(end + STREAM_OFFSET) // FRAME_SAMPLES) + GUARD_FRAMES)
+        if chunks and first <= chunks[-1].stop:
+            chunks[-1] = Chunk(chunks[-1].first, max(stop, chunks[-1].stop))
+        else:
+            chunks.append(Chunk(first, stop))
+    return chunks
+
+
+def chunk_pcm(script: CueScript, clips: dict[str, np.ndarray], chunk: Chunk) -> np.ndarray:
+    """Return the timeline samples a chunk is encoded from, with its run-up and run-out."""
+    start = (chunk.first - CONTEXT_FRAMES) * FRAME_SAMPLES
+    stop = (chunk.stop + CONTEXT_FRAMES) * FRAME_SAMPLES
+    return render_range(script.cues, clips, script.total, start, stop)
+
+
+@dataclass
+class SpliceStats:
+    """How the chunks of a build were obtained."""
+
+    encoded: int = 0
+    cached: int = 0
+
+
+@dataclass
+class ChunkEncoder:
+    """Encode chunks (in parallel) or take them from a content-addressed frame cache."""
+
+    folder: Path
+    identity: str  # the encoder and its settings: part of every cache key
+    encode: Callable[[np.ndarray], list[bytes]]  # PCM -> MP3 frames, Info frame first
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    stats: SpliceStats = field(default_factory=SpliceStats)
+
+    def silence(self) -> tuple[bytes, InfoTemplate]:
+        """Return one encoded frame of silence and an Info frame to write headers from."""
+        frames = self._cached_or_encoded([np.zeros(_SILENCE_FRAMES * FRAME_SAMPLES, np.int16)], keep=None)[0]
+        return frames[len(frames) // 2], InfoTemplate.from_frame(frames[0])
+
+    def chunk_frames(self, pcms: list[np.ndarray], lengths: list[int]) -> list[list[bytes]]:
+        """Return, for each chunk's PCM, its kept frames (the run-up and run-out removed)."""
+        return self._cached_or_encoded(pcms, keep=lengths)
+
+    def _cached_or_encoded(self, pcms: list[np.ndarray], keep: list[int] | None) -> list[list[bytes]]:
+        keys = [self._key(pcm) for pcm in pcms]
+        found: dict[str, list[bytes]] = {}
+        for key in dict.fromkeys(keys):
+            frames = self._load(key)
+            if frames is not None:
+                found[key] = frames
+        missing = {key: index for index, key in enumerate(keys) if key not in found}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            encoded = list(pool.map(self.encode, [pcms[index] for index in missing.values()]))
+        for (key, index), frames in zip(missing.items(), encoded, strict=True):
+            if keep is not None:
+                frames = frames[1:][CONTEXT_FRAMES : CONTEXT_FRAMES + keep[index]]
+                if len(frames) != keep[index]:
+                    raise FrameError(f"the encoder returned {len(frames)} frames, not {keep[index]}")
+            self._store(key, frames)
+            found[key] = frames
+        self.stats.encoded += len(missing)
+        self.stats.cached += len(keys) - len(missing)
+        return [found[key] for key in keys]
+
+    def _key(self, pcm: np.ndarray) -> str:
+        digest = hashlib.sha256(f"{self.identity}|{CONTEXT_FRAMES}|".encode())
+        digest.update(pcm.astype("<i2").tobytes())
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.mp3"
+
+    def _load(self, key: str) -> list[bytes] | None:
+        try:
+            return split_frames(self._path(key).read_bytes())
+        except (OSError, FrameError):
+            return None
+
+    def _store(self, key: str, frames: list[bytes]) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".mp3")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(b"".join(frames))
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray], encoder: ChunkEncoder) -> bool:
+    """Write the session as MP3 (Info frame first) and return True, or False where splicing gains nothing."""
+    frame_count = audio_frame_count(script.total)
+    chunks = plan_chunks(script, {name: len(clip) for name, clip in clips.items()})
+    if sum(chunk.stop - chunk.first for chunk in chunks) > MOSTLY_SPEECH * frame_count:
+        return False
+    silence, template = encoder.silence()
+    frames = [silence] * frame_count
+    encoded = encoder.chunk_frames(
+        [chunk_pcm(script, clips, chunk) for chunk in chunks], [chunk.stop - chunk.first for chunk in chunks]
+    )
+    for chunk, chunk_frames in zip(chunks, encoded, strict=True):
+        frames[chunk.first : chunk.stop] = chunk_frames
+    file.write(info_frame(template, frames, script.total))
+    for frame in frames:
+        file.write(frame)
+    return True
+
+
+def chunk_encoder(cache_dir: Path, encode: Callable[[np.ndarray], list[bytes]] | None = None) -> ChunkEncoder:
+    """Make a chunk encoder for the bundled ffmpeg, caching frames under cache_dir/frames."""
+    from pelvicvoice.ffmpeg import encode_frames, encoder_identity
+
+    return ChunkEncoder(cache_dir / "frames", encoder_identity(), encode or encode_frames)

@@ -1,0 +1,114 @@
+"""The spliced MP3 encoder against a full encode of the same timeline, on real sessions."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from pelvicvoice.audio import speech_onsets
+from pelvicvoice.build import make_requests, plan_sessions
+from pelvicvoice.clips import clip_provider
+from pelvicvoice.ffmpeg import decode_to_samples, encode_frames, encode_mp3
+from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
+from pelvicvoice.mp3frames import InfoTemplate, StreamCrc, audio_frame_count, crc16, info_frame, split_frames
+from pelvicvoice.render import render_blocks
+from pelvicvoice.splice import chunk_encoder, plan_chunks, write_spliced
+
+
+@pytest.fixture(scope="module")
+def sessions(library, built):
+    requests = make_requests(library, ("kegel-basics", "intensive"), (), ())
+    planned = plan_sessions(requests, library, built["out"])
+    clips = clip_provider(built["cache"]).clips_for([(session.script, session.profile) for session in planned])
+    return list(zip(planned, clips, strict=True))
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["kegel-basics", "intensive"])
+def test_spliced_and_full_encode_decode_to_the_same_audio(sessions, index, tmp_path):
+    session, clips = sessions[index]
+    script = session.script
+    spliced_path, full_path = tmp_path / "spliced.mp3", tmp_path / "full.mp3"
+    with spliced_path.open("wb") as file:
+        assert write_spliced(file, script, clips, chunk_encoder(tmp_path / "cache"))
+    encode_mp3(render_blocks(script, clips), full_path)
+    spliced = decode_to_samples(spliced_path).astype(np.float64)
+    full = decode_to_samples(full_path).astype(np.float64)
+    assert len(spliced) == len(full) == script.total
+    lag = _best_lag(full, spliced)
+    assert lag == 0
+    snr = 10 * np.log10((full**2).sum() / ((full - spliced) ** 2).sum())
+    assert snr >= 40, snr
+    starts = [cue.start for cue in script.cues]
+    window = round(0.04 * SAMPLE_RATE)
+    for a, b in zip(speech_onsets(full, starts, window), speech_onsets(spliced, starts, window), strict=True):
+        assert a is not None and b is not None and abs(a - b) <= SAMPLE_RATE // 1000
+
+
+def _best_lag(a: np.ndarray, b: np.ndarray, span: int = 64) -> int:
+    middle = slice(len(a) // 4, len(a) // 4 + SAMPLE_RATE * 20)
+    scores = {lag: float(np.dot(a[middle], np.roll(b, lag)[middle])) for lag in range(-span, span + 1)}
+    return max(scores, key=scores.get)
+
+
+def test_second_splice_encodes_nothing(sessions, tmp_path):
+    session, clips = sessions[1]
+    encoder = chunk_encoder(tmp_path / "cache")
+    first, second = io.BytesIO(), io.BytesIO()
+    write_spliced(first, session.script, clips, encoder)
+    encoded = encoder.stats.encoded
+    write_spliced(second, session.script, clips, encoder)
+    assert encoder.stats.encoded == encoded
+    assert first.getvalue() == second.getvalue()
+    # every unique clip is encoded once: far fewer chunk encodes than cues
+    assert encoded < len(session.script.cues) / 2
+
+
+def test_mostly_speech_falls_back_to_a_full_encode(sessions, tmp_path):
+    session, clips = sessions[0]
+    script = session.script
+    cues = tuple(cue for cue in script.cues if cue.kind == "speech")
+    dense = type(script)(**{**script.__dict__, "cues": cues, "total": cues[-1].end})
+    dense = _squeezed(dense, clips)
+    assert not write_spliced(io.BytesIO(), dense, clips, chunk_encoder(tmp_path / "cache"))
+
+
+def _squeezed(script, clips):
+    """Pack the cues one after another with just a frame between them."""
+    cues, position = [], 0
+    for cue in script.cues:
+        length = -(-(len(clips[cue.clip]) + FRAME_SAMPLES) // FRAME_SAMPLES) * FRAME_SAMPLES
+        cues.append(type(cue)(position, position + length, cue.text, cue.clip, cue.kind, cue.chapter, cue.origin))
+        position += length
+    return type(script)(**{**script.__dict__, "cues": tuple(cues), "total": position})
+
+
+def test_chunks_cover_speech_with_guards_and_merge_when_they_touch(sessions):
+    session, clips = sessions[1]
+    lengths = {name: len(clip) for name, clip in clips.items()}
+    chunks = plan_chunks(session.script, lengths)
+    assert all(a.stop < b.first for a, b in zip(chunks, chunks[1:], strict=False))
+    for cue in session.script.cues:
+        first = (cue.start + 1105) // FRAME_SAMPLES
+        last = (cue.start + lengths[cue.clip] + 1105) // FRAME_SAMPLES
+        assert any(chunk.first < first and last < chunk.stop for chunk in chunks), cue
+
+
+@pytest.mark.parametrize("samples", [220500, 22050 * 90 + 17, 22050 * 60 * 12 + 5])
+def test_info_header_is_the_encoders_own(samples):
+    """For any length, the Info frame we write equals the one ffmpeg writes for its own frames."""
+    noise = (np.random.default_rng(samples).standard_normal(samples) * 3000).astype(np.int16)
+    frames = encode_frames(noise)
+    template = InfoTemplate.from_frame(encode_frames(np.zeros(5000, np.int16))[0])
+    assert len(frames) - 1 == audio_frame_count(samples)
+    assert info_frame(template, frames[1:], samples) == frames[0]
+
+
+def test_stream_crc_equals_the_crc_of_the_joined_frames():
+    frames = [bytes([7]) * 209, bytes(range(208)), bytes([7]) * 209, b"\xff" * 208] * 50
+    crc = StreamCrc()
+    for frame in frames:
+        crc.add(frame)
+    assert crc.value == crc16(b"".join(frames))
+    assert split_frames(b"") == []
