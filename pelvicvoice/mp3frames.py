@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
 
 # libmp3lame through ffmpeg: samples of delay before the first input sample, as its header says.
@@ -59,6 +61,27 @@ def crc16(data: bytes, crc: int = 0) -> int:
     return crc
 
 
+def _crc16_table() -> np.ndarray:
+    return np.array([crc16(bytes([byte])) for byte in range(256)], dtype=np.uint16)
+
+
+def crc16_each(chunks: list[bytes]) -> list[int]:
+    """Compute crc16 of many byte strings at once, one byte position across all of them."""
+    table = _crc16_table()
+    results = [0] * len(chunks)
+    by_length: dict[int, list[int]] = {}
+    for index, chunk in enumerate(chunks):
+        by_length.setdefault(len(chunk), []).append(index)
+    for length, indexes in by_length.items():
+        data = np.frombuffer(b"".join(chunks[i] for i in indexes), dtype=np.uint8).reshape(len(indexes), length)
+        crc = np.zeros(len(indexes), dtype=np.uint16)
+        for column in range(length):
+            crc = (crc >> 8) ^ table[(crc ^ data[:, column]) & 0xFF]
+        for index, value in zip(indexes, crc.tolist(), strict=True):
+            results[index] = value
+    return results
+
+
 class StreamCrc:
     """CRC-16 of a long stream made of few distinct frames, without reading every byte.
 
@@ -66,25 +89,19 @@ class StreamCrc:
     zero bytes; advance by n bytes is a 16x16 bit matrix, computed once per frame length.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, frames: list[bytes]):
+        distinct = list(dict.fromkeys(frames))
+        crcs = dict(zip(distinct, crc16_each(distinct), strict=True))
+        advance: dict[int, tuple[int, ...]] = {}
+        one_byte = tuple(crc16(b"\0", 1 << bit) for bit in range(16))
         self.value = 0
         self.size = 0
-        self._frame_crcs: dict[bytes, int] = {}
-        self._advance: dict[int, tuple[int, ...]] = {}
-
-    def add(self, frame: bytes) -> None:
-        """Append one frame to the stream."""
-        crc = self._frame_crcs.get(frame)
-        if crc is None:
-            crc = self._frame_crcs[frame] = crc16(frame)
-        self.value = _apply(self._advance_by(len(frame)), self.value) ^ crc
-        self.size += len(frame)
-
-    def _advance_by(self, length: int) -> tuple[int, ...]:
-        if length not in self._advance:
-            one_byte = tuple(crc16(b"\0", 1 << bit) for bit in range(16))
-            self._advance[length] = _power(one_byte, length)
-        return self._advance[length]
+        for frame in frames:
+            length = len(frame)
+            if length not in advance:
+                advance[length] = _power(one_byte, length)
+            self.value = _apply(advance[length], self.value) ^ crcs[frame]
+            self.size += length
 
 
 class _SeekPoints:
@@ -154,10 +171,9 @@ def info_frame(template: InfoTemplate, audio_frames: list[bytes], total_samples:
     """Write the Info frame for these audio frames holding total_samples of audio."""
     frame = bytearray(template.frame)
     at = template.offset
-    crc = StreamCrc()
+    crc = StreamCrc(audio_frames)
     seek_points = _SeekPoints(len(frame))
     for audio in audio_frames:
-        crc.add(audio)
         seek_points.add(len(audio))
     size = len(frame) + crc.size
     padding = len(audio_frames) * FRAME_SAMPLES - ENCODER_DELAY - total_samples

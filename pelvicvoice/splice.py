@@ -82,35 +82,35 @@ class ChunkEncoder:
 
     def silence(self) -> tuple[bytes, InfoTemplate]:
         """Return one encoded frame of silence and an Info frame to write headers from."""
-        frames = self._cached_or_encoded([np.zeros(_SILENCE_FRAMES * FRAME_SAMPLES, np.int16)], keep=None)[0]
+        pcm = np.zeros(_SILENCE_FRAMES * FRAME_SAMPLES, np.int16)
+        key = self.key(pcm)
+        frames = self.frames([key], lambda _: pcm, keep=None)[key]
         return frames[len(frames) // 2], InfoTemplate.from_frame(frames[0])
 
-    def chunk_frames(self, pcms: list[np.ndarray], lengths: list[int]) -> list[list[bytes]]:
-        """Return, for each chunk's PCM, its kept frames (the run-up and run-out removed)."""
-        return self._cached_or_encoded(pcms, keep=lengths)
+    def frames(
+        self, keys: list[str], render: Callable[[str], np.ndarray], keep: dict[str, int] | None
+    ) -> dict[str, list[bytes]]:
+        """Return frames for each key: from the cache, or rendered, encoded (in parallel) and cached.
 
-    def _cached_or_encoded(self, pcms: list[np.ndarray], keep: list[int] | None) -> list[list[bytes]]:
-        keys = [self._key(pcm) for pcm in pcms]
-        found: dict[str, list[bytes]] = {}
-        for key in dict.fromkeys(keys):
-            frames = self._load(key)
-            if frames is not None:
-                found[key] = frames
-        missing = {key: index for index, key in enumerate(keys) if key not in found}
+        With keep, the run-up and run-out are removed and keep[key] frames remain.
+        """
+        found = {key: frames for key in dict.fromkeys(keys) if (frames := self._load(key)) is not None}
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            encoded = list(pool.map(self.encode, [pcms[index] for index in missing.values()]))
-        for (key, index), frames in zip(missing.items(), encoded, strict=True):
+            encoded = list(pool.map(lambda key: self.encode(render(key)), missing))
+        for key, frames in zip(missing, encoded, strict=True):
             if keep is not None:
-                frames = frames[1:][CONTEXT_FRAMES : CONTEXT_FRAMES + keep[index]]
-                if len(frames) != keep[index]:
-                    raise FrameError(f"the encoder returned {len(frames)} frames, not {keep[index]}")
+                frames = frames[1:][CONTEXT_FRAMES : CONTEXT_FRAMES + keep[key]]
+                if len(frames) != keep[key]:
+                    raise FrameError(f"the encoder returned {len(frames)} frames, not {keep[key]}")
             self._store(key, frames)
             found[key] = frames
         self.stats.encoded += len(missing)
-        self.stats.cached += len(keys) - len(missing)
-        return [found[key] for key in keys]
+        self.stats.cached += len(found) - len(missing)
+        return found
 
-    def _key(self, pcm: np.ndarray) -> str:
+    def key(self, pcm: np.ndarray) -> str:
+        """Return the cache key of a chunk's samples."""
         digest = hashlib.sha256(f"{self.identity}|{CONTEXT_FRAMES}|".encode())
         digest.update(pcm.astype("<i2").tobytes())
         return digest.hexdigest()
@@ -143,13 +143,16 @@ def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray
     chunks = plan_chunks(script, {name: len(clip) for name, clip in clips.items()})
     if sum(chunk.stop - chunk.first for chunk in chunks) > MOSTLY_SPEECH * frame_count:
         return False
+    # Only keys are kept, and samples are rendered again for what must be encoded: a long
+    # session holds little audio at once.
+    keys = [encoder.key(chunk_pcm(script, clips, chunk)) for chunk in chunks]
+    chunk_of = dict(zip(keys, chunks, strict=True))
+    lengths = {key: chunk.stop - chunk.first for key, chunk in chunk_of.items()}
+    found = encoder.frames(keys, lambda key: chunk_pcm(script, clips, chunk_of[key]), lengths)
     silence, template = encoder.silence()
     frames = [silence] * frame_count
-    encoded = encoder.chunk_frames(
-        [chunk_pcm(script, clips, chunk) for chunk in chunks], [chunk.stop - chunk.first for chunk in chunks]
-    )
-    for chunk, chunk_frames in zip(chunks, encoded, strict=True):
-        frames[chunk.first : chunk.stop] = chunk_frames
+    for chunk, key in zip(chunks, keys, strict=True):
+        frames[chunk.first : chunk.stop] = found[key]
     file.write(info_frame(template, frames, script.total))
     for frame in frames:
         file.write(frame)

@@ -12,7 +12,15 @@ from pelvicvoice.build import make_requests, plan_sessions
 from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples, encode_frames, encode_mp3
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
-from pelvicvoice.mp3frames import InfoTemplate, StreamCrc, audio_frame_count, crc16, info_frame, split_frames
+from pelvicvoice.mp3frames import (
+    InfoTemplate,
+    StreamCrc,
+    audio_frame_count,
+    crc16,
+    crc16_each,
+    info_frame,
+    split_frames,
+)
 from pelvicvoice.render import render_blocks
 from pelvicvoice.splice import chunk_encoder, plan_chunks, write_spliced
 
@@ -107,8 +115,6 @@ def test_info_header_is_the_encoders_own(samples):
 
 def test_stream_crc_equals_the_crc_of_the_joined_frames():
     frames = [bytes([7]) * 209, bytes(range(208)), bytes([7]) * 209, b"\xff" * 208] * 50
-    crc = StreamCrc()
-    for frame in frames:
-        crc.add(frame)
-    assert crc.value == crc16(b"".join(frames))
+    assert StreamCrc(frames).value == crc16(b"".join(frames))
+    assert crc16_each(frames[:4]) == [crc16(frame) for frame in frames[:4]]
     assert split_frames(b"") == []
