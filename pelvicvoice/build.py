@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +80,7 @@ def build_sessions(
     choice: VoiceChoice = VoiceChoice(),
     on_written: Callable[[Path], None] = lambda path: None,
     encoder: ChunkEncoder | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Build every requested session into out_dir/<lang>/<id>.mp3 and return the paths."""
     planned = plan_sessions(requests, library, out_dir, choice)
@@ -93,12 +96,24 @@ def build_sessions(
         problems.extend(overflow_problems(session.script, session_clip))
     if problems:
         raise BuildError(problems)
-    written = []
-    for session, session_clip in zip(planned, session_clips, strict=True):
-        write_session(session, session_clip, encoder)
-        written.append(session.target)
-        on_written(session.target)
-    return written
+    jobs = max(1, min(jobs, len(planned)))
+    if jobs == 1:
+        for session, session_clip in zip(planned, session_clips, strict=True):
+            write_session(session, session_clip, encoder)
+            on_written(session.target)
+    else:
+        # Sessions are written by worker processes started fresh ("spawn"): no engine state
+        # or threads are inherited, and every core is used.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [
+                pool.submit(write_session, session, session_clip, encoder)
+                for session, session_clip in zip(planned, session_clips, strict=True)
+            ]
+            for session, future in zip(planned, futures, strict=True):
+                future.result()
+                on_written(session.target)
+    return [session.target for session in planned]
 
 
 def write_session(session: PlannedSession, clips: dict[str, np.ndarray], encoder: ChunkEncoder | None) -> None:

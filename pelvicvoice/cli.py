@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
 from pelvicvoice.listing import plan_text, program_rows, validate_files, voice_rows
+from pelvicvoice.speech import IsolatedSpeech
 from pelvicvoice.splice import chunk_encoder
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
@@ -65,6 +67,7 @@ def show_command(
               help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav")  # fmt: skip
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="clip cache (default: $PELVICVOICE_CACHE or ~/.cache/pelvicvoice)")  # fmt: skip
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="worker processes (default: one per core)")
 def build_command(
     programs: tuple[str, ...],
     languages: tuple[str, ...],
@@ -75,22 +78,17 @@ def build_command(
     rate: int | None,
     voice_pack: Path | None,
     cache_dir: Path | None,
+    jobs: int | None,
 ) -> None:
     """Build MP3 sessions into OUTPUT/<lang>/<program-id>.mp3."""
     library = _library()
     requests = make_requests(library, programs, languages, assignments, level)
     cache = cache_dir or default_cache_dir()
-    clips = clip_provider(cache, voice_pack)
+    jobs = jobs or os.cpu_count() or 1
+    clips = clip_provider(cache, voice_pack, engine_factory=lambda: IsolatedSpeech(workers=jobs))
+    encoder = chunk_encoder(cache, workers=jobs)
     with _progress(len(requests)) as advance:
-        written = build_sessions(
-            requests,
-            library,
-            clips,
-            out_dir,
-            VoiceChoice(voice, rate),
-            on_written=advance,
-            encoder=chunk_encoder(cache),
-        )
+        written = build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), advance, encoder, jobs)
     for path in written:
         click.echo(str(path))
 

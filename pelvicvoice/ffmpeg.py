@@ -24,10 +24,16 @@ def ffmpeg_path() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _mp3_arguments(bitrate: str) -> list[str]:
+def mp3_encode_command(source: str, target: Path, bitrate: str = MP3_BITRATE) -> list[str]:
+    """Return the ffmpeg command that encodes raw s16le PCM from source (a file or pipe:0)."""
+    quiet = ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    return [ffmpeg_path(), *quiet, *_mp3_arguments(bitrate, source), str(target)]
+
+
+def _mp3_arguments(bitrate: str, source: str = "pipe:0") -> list[str]:
     """Encoder settings shared by whole-timeline and chunk encodes: CBR, no bit reservoir."""
     return [
-        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", "pipe:0",
+        "-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", "1", "-i", source,
         "-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0",
         "-write_xing", "1", "-id3v2_version", "0", "-write_id3v1", "0", "-map_metadata", "-1",
         "-f", "mp3",
@@ -53,16 +59,7 @@ def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE
     target must be a regular (seekable) file: ffmpeg writes the header, with the exact
     length and encoder delay, only when it can seek back to the start.
     """
-    command = [
-        ffmpeg_path(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-nostdin",
-        "-y",
-        *_mp3_arguments(bitrate),
-        str(target),
-    ]
+    command = mp3_encode_command("pipe:0", target, bitrate)
     # stderr goes to a file: a pipe nobody reads while we write stdin could fill and block.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)

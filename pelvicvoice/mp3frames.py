@@ -85,52 +85,61 @@ def crc16_each(chunks: list[bytes]) -> list[int]:
 class StreamCrc:
     """CRC-16 of a long stream made of few distinct frames, without reading every byte.
 
-    The CRC is linear, so crc(A + B) = advance(crc(A), len(B)) ^ crc(B), where advance feeds
-    zero bytes; advance by n bytes is a 16x16 bit matrix, computed once per frame length.
+    The CRC is linear: crc(A + B) = advance(crc(A), len(B)) ^ crc(B), where advance feeds
+    zero bytes and is a 16x16 bit matrix. A run of k equal frames is folded in at once:
+    the run's (advance, crc) is built by doubling, like a power.
     """
 
     def __init__(self, frames: list[bytes]):
         distinct = list(dict.fromkeys(frames))
         crcs = dict(zip(distinct, crc16_each(distinct), strict=True))
-        advance: dict[int, tuple[int, ...]] = {}
         one_byte = tuple(crc16(b"\0", 1 << bit) for bit in range(16))
+        advance = {length: _power(one_byte, length) for length in {len(frame) for frame in distinct}}
         self.value = 0
         self.size = 0
-        for frame in frames:
-            length = len(frame)
-            if length not in advance:
-                advance[length] = _power(one_byte, length)
-            self.value = _apply(advance[length], self.value) ^ crcs[frame]
-            self.size += length
+        index = 0
+        while index < len(frames):
+            frame = frames[index]
+            run = 1
+            while index + run < len(frames) and frames[index + run] is frame:
+                run += 1
+            if run == 1:
+                self.value = _apply(advance[len(frame)], self.value) ^ crcs[frame]
+            else:
+                matrix, crc = _repeat(advance[len(frame)], crcs[frame], run)
+                self.value = _apply(matrix, self.value) ^ crc
+            self.size += len(frame) * run
+            index += run
 
 
-class _SeekPoints:
-    """Sample stream positions as the encoder does for the 100-entry seek table.
+def _repeat(matrix: tuple[int, ...], crc: int, times: int) -> tuple[tuple[int, ...], int]:
+    """Return (advance, crc) of `times` copies of a block whose (advance, crc) are given."""
+    result_matrix, result_crc = tuple(1 << bit for bit in range(16)), 0
+    while times:
+        if times & 1:
+            result_matrix, result_crc = _compose(result_matrix, matrix), _apply(matrix, result_crc) ^ crc
+        matrix, crc = _compose(matrix, matrix), _apply(matrix, crc) ^ crc
+        times >>= 1
+    return result_matrix, result_crc
 
-    Keeps at most _SEEK_SAMPLES positions, one every `every` frames, halving them (and
-    doubling `every`) when full, so the table comes out as the encoder's own.
+
+def _compose(first: tuple[int, ...], then: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(_apply(then, column) for column in first)
+
+
+def _seek_table(info_size: int, frame_sizes: list[int], total: int) -> bytes:
+    """Return the 100-entry seek table as the encoder writes it.
+
+    The encoder samples the stream position after every p-th frame, p the smallest power of
+    two that keeps fewer than _SEEK_SAMPLES samples, and reads the table off those samples.
     """
-
-    def __init__(self, info_size: int):
-        self.size = info_size
-        self.every = 1
-        self.seen = 0
-        self.positions: list[int] = []
-
-    def add(self, frame_size: int) -> None:
-        self.size += frame_size
-        self.seen += 1
-        if self.seen == self.every:
-            self.positions.append(self.size)
-            if len(self.positions) == _SEEK_SAMPLES:
-                self.positions = self.positions[1::2]
-                self.every *= 2
-            self.seen = 0
-
-    def table(self, total: int) -> bytes:
-        count = len(self.positions)
-        entries = [0] + [min(255, 256 * self.positions[i * count // 100] // total) for i in range(1, 100)]
-        return bytes(entries)
+    ends = info_size + np.cumsum(np.array(frame_sizes, dtype=np.int64))
+    every = 1
+    while len(frame_sizes) // every >= _SEEK_SAMPLES:
+        every *= 2
+    positions = ends[every - 1 :: every][: len(frame_sizes) // every].tolist()
+    count = len(positions)
+    return bytes([0] + [min(255, 256 * positions[i * count // 100] // total) for i in range(1, 100)])
 
 
 def _apply(matrix: tuple[int, ...], vector: int) -> int:
@@ -172,16 +181,13 @@ def info_frame(template: InfoTemplate, audio_frames: list[bytes], total_samples:
     frame = bytearray(template.frame)
     at = template.offset
     crc = StreamCrc(audio_frames)
-    seek_points = _SeekPoints(len(frame))
-    for audio in audio_frames:
-        seek_points.add(len(audio))
     size = len(frame) + crc.size
     padding = len(audio_frames) * FRAME_SAMPLES - ENCODER_DELAY - total_samples
     if not 0 <= padding < 1 << 12:
         raise FrameError(f"{len(audio_frames)} frames cannot hold {total_samples} samples")
     frame[at + 8 : at + 12] = len(audio_frames).to_bytes(4, "big")
     frame[at + 12 : at + 16] = size.to_bytes(4, "big")
-    frame[at + 16 : at + 116] = seek_points.table(size)
+    frame[at + 16 : at + 116] = _seek_table(len(frame), [len(audio) for audio in audio_frames], size)
     lame = at + _INFO_FIELDS
     frame[lame + 21 : lame + 24] = ((ENCODER_DELAY << 12) + padding).to_bytes(3, "big")
     frame[lame + 28 : lame + 32] = size.to_bytes(4, "big")

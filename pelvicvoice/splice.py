@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from bisect import bisect_left
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from pelvicvoice.ffmpeg import encode_frames, encoder_identity
 from pelvicvoice.model import FRAME_SAMPLES, CueScript
 from pelvicvoice.mp3frames import STREAM_OFFSET, FrameError, InfoTemplate, audio_frame_count, info_frame, split_frames
 from pelvicvoice.render import render_range
@@ -30,6 +32,7 @@ GUARD_FRAMES = 2
 # When speech fills more of the session than this, encoding the whole timeline is as fast.
 MOSTLY_SPEECH = 0.8
 _SILENCE_FRAMES = 24
+_WRITE_FRAMES = 4096
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,22 @@ def plan_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
     return chunks
 
 
-def chunk_pcm(script: CueScript, clips: dict[str, np.ndarray], chunk: Chunk) -> np.ndarray:
-    """Return the timeline samples a chunk is encoded from, with its run-up and run-out."""
-    start = (chunk.first - CONTEXT_FRAMES) * FRAME_SAMPLES
-    stop = (chunk.stop + CONTEXT_FRAMES) * FRAME_SAMPLES
-    return render_range(script.cues, clips, script.total, start, stop)
+class ChunkRenderer:
+    """Render the samples a chunk is encoded from, with its run-up and run-out."""
+
+    def __init__(self, script: CueScript, clips: dict[str, np.ndarray]):
+        self.script = script
+        self.clips = clips
+        self.cues = sorted(script.cues, key=lambda cue: cue.start)
+        self.starts = [cue.start for cue in self.cues]
+        self.longest = max((len(clip) for clip in clips.values()), default=0)
+
+    def __call__(self, chunk: Chunk) -> np.ndarray:
+        start = (chunk.first - CONTEXT_FRAMES) * FRAME_SAMPLES
+        stop = (chunk.stop + CONTEXT_FRAMES) * FRAME_SAMPLES
+        # Only cues that can reach into the range: a long session has thousands.
+        nearby = self.cues[bisect_left(self.starts, start - self.longest) : bisect_left(self.starts, stop)]
+        return render_range(nearby, self.clips, self.script.total, start, stop)
 
 
 @dataclass
@@ -145,22 +159,21 @@ def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray
         return False
     # Only keys are kept, and samples are rendered again for what must be encoded: a long
     # session holds little audio at once.
-    keys = [encoder.key(chunk_pcm(script, clips, chunk)) for chunk in chunks]
+    render = ChunkRenderer(script, clips)
+    keys = [encoder.key(render(chunk)) for chunk in chunks]
     chunk_of = dict(zip(keys, chunks, strict=True))
     lengths = {key: chunk.stop - chunk.first for key, chunk in chunk_of.items()}
-    found = encoder.frames(keys, lambda key: chunk_pcm(script, clips, chunk_of[key]), lengths)
+    found = encoder.frames(keys, lambda key: render(chunk_of[key]), lengths)
     silence, template = encoder.silence()
     frames = [silence] * frame_count
     for chunk, key in zip(chunks, keys, strict=True):
         frames[chunk.first : chunk.stop] = found[key]
     file.write(info_frame(template, frames, script.total))
-    for frame in frames:
-        file.write(frame)
+    for first in range(0, len(frames), _WRITE_FRAMES):
+        file.write(b"".join(frames[first : first + _WRITE_FRAMES]))
     return True
 
 
-def chunk_encoder(cache_dir: Path, encode: Callable[[np.ndarray], list[bytes]] | None = None) -> ChunkEncoder:
+def chunk_encoder(cache_dir: Path, workers: int | None = None) -> ChunkEncoder:
     """Make a chunk encoder for the bundled ffmpeg, caching frames under cache_dir/frames."""
-    from pelvicvoice.ffmpeg import encode_frames, encoder_identity
-
-    return ChunkEncoder(cache_dir / "frames", encoder_identity(), encode or encode_frames)
+    return ChunkEncoder(cache_dir / "frames", encoder_identity(), encode_frames, workers or os.cpu_count() or 1)
