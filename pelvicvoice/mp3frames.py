@@ -95,6 +95,7 @@ class StreamCrc:
         crcs = dict(zip(distinct, crc16_each(distinct), strict=True))
         one_byte = tuple(crc16(b"\0", 1 << bit) for bit in range(16))
         advance = {length: _power(one_byte, length) for length in {len(frame) for frame in distinct}}
+        doublings: dict[bytes, list[tuple[tuple[int, ...], int]]] = {}
         self.value = 0
         self.size = 0
         index = 0
@@ -106,21 +107,23 @@ class StreamCrc:
             if run == 1:
                 self.value = _apply(advance[len(frame)], self.value) ^ crcs[frame]
             else:
-                matrix, crc = _repeat(advance[len(frame)], crcs[frame], run)
-                self.value = _apply(matrix, self.value) ^ crc
+                if frame not in doublings:
+                    doublings[frame] = _doublings(advance[len(frame)], crcs[frame], len(frames))
+                # Equal blocks commute: fold in 2**k copies for every bit k of the run.
+                for bit, (matrix, crc) in enumerate(doublings[frame]):
+                    if run >> bit & 1:
+                        self.value = _apply(matrix, self.value) ^ crc
             self.size += len(frame) * run
             index += run
 
 
-def _repeat(matrix: tuple[int, ...], crc: int, times: int) -> tuple[tuple[int, ...], int]:
-    """Return (advance, crc) of `times` copies of a block whose (advance, crc) are given."""
-    result_matrix, result_crc = tuple(1 << bit for bit in range(16)), 0
-    while times:
-        if times & 1:
-            result_matrix, result_crc = _compose(result_matrix, matrix), _apply(matrix, result_crc) ^ crc
-        matrix, crc = _compose(matrix, matrix), _apply(matrix, crc) ^ crc
-        times >>= 1
-    return result_matrix, result_crc
+def _doublings(matrix: tuple[int, ...], crc: int, most: int) -> list[tuple[tuple[int, ...], int]]:
+    """Return (advance, crc) of 1, 2, 4, ... copies of a block, up to `most` copies."""
+    table = [(matrix, crc)]
+    while 1 << len(table) <= most:
+        matrix, crc = table[-1]
+        table.append((_compose(matrix, matrix), _apply(matrix, crc) ^ crc))
+    return table
 
 
 def _compose(first: tuple[int, ...], then: tuple[int, ...]) -> tuple[int, ...]:

@@ -117,6 +117,14 @@ def test_same_input_gives_identical_mp3(built, tmp_path):
     assert rebuilt == (built["out"] / "en" / "kegel-basics.mp3").read_bytes()
 
 
+def test_one_worker_and_several_write_the_same_files(built, tmp_path):
+    result = run_cli("build", *PROGRAMS, "-j", "1", "-o", str(tmp_path), cache=built["cache"])
+    assert result.returncode == 0, result.stderr
+    for program in PROGRAMS:
+        serial = (tmp_path / "en" / f"{program}.mp3").read_bytes()
+        assert serial == (built["out"] / "en" / f"{program}.mp3").read_bytes()
+
+
 def test_recorded_clip_replaces_synthesis(tmp_path, built):
     tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(round(0.4 * SAMPLE_RATE)) / SAMPLE_RATE)).astype(np.int16)
     pack = tmp_path / "pack" / "en"
