@@ -5,10 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from pelvicvoice.errors import DefinitionError, Location
+from pelvicvoice.errors import Location
 from pelvicvoice.model import Catalog
 from pelvicvoice.schema import IDENTIFIER, LANGUAGE, check_keys, expect_list, expect_mapping, expect_text
-from pelvicvoice.source import Document, ProblemList, load_document
+from pelvicvoice.source import Document, ProblemList, load_language_files
 
 
 def builtin_catalog_dir() -> Path:
@@ -18,23 +18,9 @@ def builtin_catalog_dir() -> Path:
 
 def load_catalogs(folder: Path | None = None) -> dict[str, Catalog]:
     """Load every `<language>.yaml` catalog in folder (default: the built-in ones)."""
-    folder = folder or builtin_catalog_dir()
-    catalogs = {}
-    for path in sorted(folder.glob("*.yaml")):
-        catalog = parse_catalog(load_document(path, _display_name(path)))
-        if catalog.language != path.stem:
-            raise DefinitionError.at(
-                catalog.location, f"catalog file {path.name} says language {catalog.language!r}; rename one"
-            )
-        catalogs[catalog.language] = catalog
-    return catalogs
-
-
-def _display_name(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    if folder is None:
+        return load_language_files(builtin_catalog_dir(), "pelvicvoice/catalogs", parse_catalog)
+    return load_language_files(folder, str(folder), parse_catalog)
 
 
 def parse_catalog(document: Document) -> Catalog:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from pelvicvoice.errors import DefinitionError, Location, Problem
+
+T = TypeVar("T")
 
 # A document that expands to more nodes than this is an alias bomb or a mistake.
 MAX_NODES = 200_000
@@ -184,3 +187,14 @@ class _Converter:
             self.document.locations[key_path] = self._location(key_node)
             result[key] = self.convert(value_node, key_path)
         return result
+
+
+def load_language_files(folder: Path, display_prefix: str, parse: Callable[[Document], T]) -> dict[str, T]:
+    """Load every `<language>.yaml` in folder with parse; each must name its own language."""
+    loaded: dict[str, T] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        item = parse(load_document(path, f"{display_prefix}/{path.name}"))
+        if item.language != path.stem:
+            raise DefinitionError.at(item.location, f"file {path.name} says language {item.language!r}; rename one")
+        loaded[item.language] = item
+    return loaded

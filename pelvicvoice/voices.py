@@ -9,7 +9,7 @@ from pathlib import Path
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import VoiceProfile
 from pelvicvoice.schema import LANGUAGE, check_keys, expect_mapping, expect_number, expect_text
-from pelvicvoice.source import Document, ProblemList, load_document
+from pelvicvoice.source import Document, ProblemList, load_language_files
 
 ENGINES = ("espeak-ng",)
 MIN_RATE, MAX_RATE = 80, 450
@@ -22,16 +22,9 @@ def builtin_voice_dir() -> Path:
 
 def load_voice_profiles(folder: Path | None = None) -> dict[str, VoiceProfile]:
     """Load every `<language>.yaml` voice profile in folder (default: the built-in ones)."""
-    folder = folder or builtin_voice_dir()
-    profiles = {}
-    for path in sorted(folder.glob("*.yaml")):
-        profile = parse_voice_profile(load_document(path, f"voices/{path.name}"))
-        if profile.language != path.stem:
-            raise DefinitionError.at(
-                profile.location, f"file {path.name} says language {profile.language!r}; rename one"
-            )
-        profiles[profile.language] = profile
-    return profiles
+    if folder is None:
+        return load_language_files(builtin_voice_dir(), "voices", parse_voice_profile)
+    return load_language_files(folder, str(folder), parse_voice_profile)
 
 
 def parse_voice_profile(document: Document) -> VoiceProfile:
