@@ -51,12 +51,8 @@ def plan_sessions(
     for request in requests:
         try:
             profile = choose_voice(library.voices, request.language, choice.voice, choice.rate)
-            catalog = library.catalogs.get(request.language)
-            if catalog is None:
-                raise DefinitionError.at(
-                    request.program.location,
-                    f"language {request.language!r} has no catalog; add catalogs/{request.language}.yaml",
-                )
+            # Library.find has checked that every language of the program has a catalog.
+            catalog = library.catalogs[request.language]
             script = expand(request.program, request.language, request.parameters, catalog, profile.rate, request.level)
         except PelvicvoiceError as error:
             problems.extend(error.problems)

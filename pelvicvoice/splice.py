@@ -108,7 +108,12 @@ class ChunkEncoder:
 
         With keep, the run-up and run-out are removed and keep[key] frames remain.
         """
-        found = {key: frames for key in dict.fromkeys(keys) if (frames := self._load(key)) is not None}
+        found = {}
+        for key in dict.fromkeys(keys):
+            frames = self._load(key)
+            # A damaged entry (cut at a frame boundary) would shift every later frame: re-encode it.
+            if frames is not None and (keep is None or len(frames) == keep[key]):
+                found[key] = frames
         missing = [key for key in dict.fromkeys(keys) if key not in found]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             encoded = list(pool.map(lambda key: self.encode(render(key)), missing))

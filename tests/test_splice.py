@@ -137,3 +137,18 @@ def test_spliced_session_decodes_to_its_exact_length_where_ffmpeg_would_not(sess
     with path.open("wb") as file:
         assert write_spliced(file, script, clips, chunk_encoder(tmp_path / "cache"))
     assert len(decode_to_samples(path)) == total
+
+
+def test_a_damaged_chunk_in_the_cache_is_encoded_again(sessions, tmp_path):
+    session, clips = sessions[0]
+    encoder = chunk_encoder(tmp_path / "cache")
+    first = io.BytesIO()
+    write_spliced(first, session.script, clips, encoder)
+    entry = max((tmp_path / "cache" / "frames").rglob("*.mp3"), key=lambda path: path.stat().st_size)
+    frames = split_frames(entry.read_bytes())
+    entry.write_bytes(b"".join(frames[:-1]))  # cut at a frame boundary: still parses
+    again = io.BytesIO()
+    encoded = encoder.stats.encoded
+    write_spliced(again, session.script, clips, encoder)
+    assert encoder.stats.encoded == encoded + 1
+    assert again.getvalue() == first.getvalue()
