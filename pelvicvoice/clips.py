@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import tempfile
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,9 +19,10 @@ from pelvicvoice.errors import Location, SpeechError
 from pelvicvoice.ffmpeg import decode_to_samples
 from pelvicvoice.model import SAMPLE_RATE, CueScript, VoiceProfile
 from pelvicvoice.speech import IsolatedSpeech, engine_identity
+from pelvicvoice.store import read_entry, write_entry
 
 # Bump when trimming or anything else that shapes a cached clip changes.
-CLIP_FORMAT_VERSION = 1
+CLIP_FORMAT_VERSION = 2
 
 
 class Engine(Protocol):
@@ -56,35 +57,28 @@ class ClipCache:
         return self.folder / key[:2] / f"{key}.wav"
 
     def load(self, key: str) -> np.ndarray | None:
-        """Return the cached clip, or None when it is missing or damaged."""
-        path = self._path(key)
+        """Return the cached clip, or None when it is missing or damaged (it is then made again)."""
+        payload = read_entry(self._path(key))
+        if payload is None:
+            return None
         try:
-            with wave.open(str(path), "rb") as wav:
+            with wave.open(io.BytesIO(payload), "rb") as wav:
                 if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
                     return None
-                frames = wav.getnframes()
-                data = wav.readframes(frames)
-        except (OSError, EOFError, wave.Error):
+                data = wav.readframes(wav.getnframes())
+        except (EOFError, wave.Error):
             return None
-        if len(data) != frames * 2 or frames == 0:
-            return None
-        return np.frombuffer(data, dtype="<i2").astype(np.int16)
+        return np.frombuffer(data, dtype="<i2").astype(np.int16) if data else None
 
     def store(self, key: str, samples: np.ndarray) -> None:
-        """Write a clip atomically, so readers never see half a file."""
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wav")
-        try:
-            with os.fdopen(handle, "wb") as raw, wave.open(raw, "wb") as wav:
-                wav.setnchannels(1)
-                wav.setsampwidth(2)
-                wav.setframerate(SAMPLE_RATE)
-                wav.writeframes(samples.astype("<i2").tobytes())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        """Write a clip as a checksummed WAV, atomically."""
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(SAMPLE_RATE)
+            wav.writeframes(samples.astype("<i2").tobytes())
+        write_entry(self._path(key), buffer.getvalue())
 
 
 @dataclass

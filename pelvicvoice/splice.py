@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from bisect import bisect_left
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from pelvicvoice.ffmpeg import encode_frames, encoder_identity
 from pelvicvoice.model import FRAME_SAMPLES, CueScript
 from pelvicvoice.mp3frames import STREAM_OFFSET, FrameError, InfoTemplate, audio_frame_count, info_frame, split_frames
 from pelvicvoice.render import render_range
+from pelvicvoice.store import read_entry, write_entry
 
 # Frames encoded before and after a chunk and thrown away: the encoder's run-up and run-out.
 CONTEXT_FRAMES = 3
@@ -138,22 +138,14 @@ class ChunkEncoder:
         return self.folder / key[:2] / f"{key}.mp3"
 
     def _load(self, key: str) -> list[bytes] | None:
+        payload = read_entry(self._path(key))
         try:
-            return split_frames(self._path(key).read_bytes())
-        except (OSError, FrameError):
+            return split_frames(payload) if payload is not None else None
+        except FrameError:
             return None
 
     def _store(self, key: str, frames: list[bytes]) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".mp3")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(b"".join(frames))
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_entry(self._path(key), b"".join(frames))
 
 
 def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray], encoder: ChunkEncoder) -> bool:

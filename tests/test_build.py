@@ -110,6 +110,26 @@ def test_first_build_synthesizes_each_unique_phrase_once(library, tmp_path):
     assert len(script.cues) > clips.stats.synthesized
 
 
+def test_a_damaged_clip_in_the_cache_is_made_again(built, library, tmp_path):
+    cache = tmp_path / "cache"
+    first = clip_provider(cache)
+    requests = make_requests(library, ("kegel-basics",), (), ())
+    build_sessions(requests, library, first, tmp_path / "first")
+    entries = sorted(cache.rglob("*.wav"))
+    truncated, flipped = entries[0], entries[1]
+    truncated.write_bytes(truncated.read_bytes()[:-100])
+    damaged = bytearray(flipped.read_bytes())
+    damaged[len(damaged) // 2] ^= 0x01
+    flipped.write_bytes(bytes(damaged))
+    again = clip_provider(cache)
+    build_sessions(requests, library, again, tmp_path / "again")
+    assert again.stats.synthesized == 2
+    assert again.stats.cached == first.stats.synthesized - 2
+    assert (tmp_path / "again" / "en" / "kegel-basics.mp3").read_bytes() == (
+        tmp_path / "first" / "en" / "kegel-basics.mp3"
+    ).read_bytes()
+
+
 def test_same_input_gives_identical_mp3(built, tmp_path):
     result = run_cli("build", "kegel-basics", "-o", str(tmp_path / "out"), cache=tmp_path / "fresh-cache")
     assert result.returncode == 0, result.stderr

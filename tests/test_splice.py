@@ -145,8 +145,9 @@ def test_a_damaged_chunk_in_the_cache_is_encoded_again(sessions, tmp_path):
     first = io.BytesIO()
     write_spliced(first, session.script, clips, encoder)
     entry = max((tmp_path / "cache" / "frames").rglob("*.mp3"), key=lambda path: path.stat().st_size)
-    frames = split_frames(entry.read_bytes())
-    entry.write_bytes(b"".join(frames[:-1]))  # cut at a frame boundary: still parses
+    damaged = bytearray(entry.read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF  # one flipped byte inside a frame: still parses as MP3
+    entry.write_bytes(bytes(damaged))
     again = io.BytesIO()
     encoded = encoder.stats.encoded
     write_spliced(again, session.script, clips, encoder)
