@@ -117,7 +117,10 @@ def write_session(session: PlannedSession, clips: dict[str, np.ndarray], encoder
     target = session.target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}-", suffix=".mp3.part")
+        _remove_orphans(target)
+        handle, temporary_name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.stem}.{os.getpid()}.", suffix=".mp3.part"
+        )
         os.close(handle)
     except OSError as error:
         raise OutputError.at(Location(str(target.parent)), _os_problem(error)) from None
@@ -134,6 +137,24 @@ def write_session(session: PlannedSession, clips: dict[str, np.ndarray], encoder
         raise OutputError.at(Location(str(target)), _os_problem(error)) from None
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _remove_orphans(target: Path) -> None:
+    """Remove temporary files of target left by a build that was killed (its process is gone)."""
+    for orphan in target.parent.glob(f".{target.stem}.*.mp3.part"):
+        pid = orphan.name[len(target.stem) + 2 :].split(".")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            orphan.unlink(missing_ok=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _os_problem(error: OSError) -> str:

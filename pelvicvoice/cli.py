@@ -88,9 +88,12 @@ def build_command(
     clips = clip_provider(cache, voice_pack, engine_factory=lambda: IsolatedSpeech(workers=jobs))
     encoder = chunk_encoder(cache, workers=jobs)
     with _progress(len(requests)) as advance:
-        written = build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), advance, encoder, jobs)
-    for path in written:
-        click.echo(str(path))
+
+        def written(path: Path) -> None:
+            advance(path)
+            click.echo(str(path))
+
+        build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), written, encoder, jobs)
 
 
 @cli.command("show-plan")

@@ -106,7 +106,10 @@ def load_document(path: Path, display_name: str | None = None) -> Document:
 
 def parse_document(text: str, name: str) -> Document:
     """Parse YAML text into a Document; syntax errors and unsafe tags are problems."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise _unreadable_character(text, name, error) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
@@ -114,6 +117,8 @@ def parse_document(text: str, name: str) -> Document:
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
         what = error.problem or error.context or "invalid YAML"
         raise DefinitionError.at(where, f"YAML syntax error: {what}; fix the indentation or quoting") from None
+    except yaml.reader.ReaderError as error:
+        raise _unreadable_character(text, name, error) from None
     except yaml.YAMLError as error:
         raise DefinitionError.at(Location(name, 1, 1), f"YAML error: {error}") from None
     finally:
@@ -127,6 +132,17 @@ def parse_document(text: str, name: str) -> Document:
     document.data = converter.convert(node, ())
     problems.raise_if_any()
     return document
+
+
+def _unreadable_character(text: str, name: str, error: yaml.reader.ReaderError) -> DefinitionError:
+    line = text.count("\n", 0, error.position) + 1
+    column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+    return DefinitionError.at(
+        Location(name, line, column),
+        f"character U+{error.character:04X} cannot appear in YAML; remove it"
+        if isinstance(error.character, int)
+        else f"unreadable character {error.character!r}; remove it",
+    )
 
 
 class _Converter:

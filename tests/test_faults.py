@@ -1,0 +1,147 @@
+"""Faults: interrupted builds, builds sharing a cache, and whatever a definition may hold."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pelvicvoice.errors import DefinitionError
+from pelvicvoice.source import parse_document
+
+from conftest import run_cli
+
+
+def test_killed_build_leaves_no_partial_file_and_the_next_build_completes(tmp_path):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
+    programs = ["kegel-basics", "intensive", "maintenance", "posture-and-relaxation"]
+    command = [sys.executable, "-m", "pelvicvoice", "build", *programs, "--lang", "all", "-o", str(out), "-j", "1"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # Kill it once the first session is written: the next ones are then being made.
+    first_line = process.stdout.readline()
+    assert first_line.strip().endswith(".mp3"), first_line
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = [path for path in out.rglob("*.mp3")]
+    assert finished, "the first session was written before the kill"
+    assert len(finished) < 24, "killed before the end"
+    for path in finished:
+        result = run_cli("show", path.stem, "--lang", path.parent.name, "--format", "json")
+        assert result.returncode == 0
+        assert path.stat().st_size > 10_000
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(rerun.stdout.split()) == 24
+    assert not list(out.rglob("*.part")), "temporary files are cleaned or renamed"
+
+
+def test_two_builds_sharing_a_cache_at_once_are_safe(tmp_path):
+    cache = tmp_path / "cache"
+    env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
+    commands = [
+        [
+            sys.executable,
+            "-m",
+            "pelvicvoice",
+            "build",
+            "kegel-basics",
+            "quick-squeezes",
+            "--lang",
+            "all",
+            "-o",
+            str(tmp_path / name),
+        ]
+        for name in ("a", "b")
+    ]
+    processes = [
+        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in commands
+    ]
+    results = [process.communicate(timeout=600) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], results
+    first = sorted((tmp_path / "a").rglob("*.mp3"))
+    assert len(first) == 12
+    for path in first:
+        assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes()
+    assert not list(cache.rglob(".tmp-*"))
+
+
+yaml_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5000), st.floats(allow_nan=True), st.text(max_size=12)
+)
+yaml_values = st.recursive(
+    yaml_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "title",
+                    "description",
+                    "source",
+                    "sections",
+                    "steps",
+                    "say",
+                    "hold",
+                    "rest",
+                    "repeat",
+                    "quick",
+                    "pause",
+                    "count",
+                    "as",
+                    "between",
+                    "parameters",
+                    "phrases",
+                    "levels",
+                    "en",
+                    "default",
+                    "seconds",
+                    "interval",
+                    "notes",
+                    "min",
+                    "max",
+                ]
+            ),  # fmt: skip
+            children,
+            max_size=5,
+        ),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=yaml_values)
+def test_any_definition_loads_or_raises_a_definition_error(library, document):
+    """Whatever a program file holds, loading gives a program or the project's error, never a crash."""
+    import yaml
+
+    text = yaml.safe_dump(document, allow_unicode=True)
+    try:
+        parsed = parse_document(text, "generated.yaml")
+        from pelvicvoice.program import read_program
+
+        program, problems = read_program(parsed)
+        if problems:
+            raise DefinitionError(problems)
+        library.language_problems(program)
+        library.check_timing(program)
+    except DefinitionError as error:
+        assert error.problems
+        assert all(problem.location.file == "generated.yaml" for problem in error.problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=200))
+def test_any_text_parses_or_raises_a_definition_error(text):
+    try:
+        parse_document(text, "text.yaml")
+    except DefinitionError as error:
+        assert str(error).startswith("text.yaml")
