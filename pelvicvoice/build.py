@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from pelvicvoice.clips import ClipProvider
-from pelvicvoice.errors import BuildError, DefinitionError, Location, OutputError, PelvicvoiceError, Problem
+from pelvicvoice.errors import (
+    BuildError,
+    DefinitionError,
+    Location,
+    OutputError,
+    PelvicvoiceError,
+    Problem,
+    SpeechError,
+)
 from pelvicvoice.expand import expand
 from pelvicvoice.ffmpeg import encode_mp3
 from pelvicvoice.library import Library
@@ -86,9 +94,14 @@ def build_sessions(
         raise DefinitionError.at(
             Location(sorted(duplicates)[0]), "two sessions would write the same file; build them separately"
         )
-    session_clips = clips.clips_for([(session.script, session.profile) for session in planned])
+    gathered = clips.clips_for([(session.script, session.profile) for session in planned])
+    # A session whose speech could not be made is reported at the end; the others are built.
+    failures = [problem for found in gathered if isinstance(found, SpeechError) for problem in found.problems]
+    ready = [(session, found) for session, found in zip(planned, gathered, strict=True) if isinstance(found, dict)]
+    planned = [session for session, _ in ready]
+    session_clips = [found for _, found in ready]
     problems: list[Problem] = []
-    for session, session_clip in zip(planned, session_clips, strict=True):
+    for session, session_clip in ready:
         problems.extend(overflow_problems(session.script, session_clip))
     if problems:
         raise BuildError(problems)
@@ -109,6 +122,8 @@ def build_sessions(
             for session, future in zip(planned, futures, strict=True):
                 future.result()
                 on_written(session.target)
+    if failures:
+        raise SpeechError(list(dict.fromkeys(failures)))
     return [session.target for session in planned]
 
 

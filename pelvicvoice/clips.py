@@ -28,7 +28,17 @@ CLIP_FORMAT_VERSION = 2
 class Engine(Protocol):
     """What the clip provider needs from a speech engine."""
 
-    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray]: ...
+    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]: ...
+
+
+def _session_clips(
+    names: dict[str, str], clips: dict[str, np.ndarray | SpeechError]
+) -> dict[str, np.ndarray] | SpeechError:
+    """Gather a session's clips, or all the errors of the clips it lacks."""
+    errors = [clips[key] for key in dict.fromkeys(names.values()) if isinstance(clips[key], SpeechError)]
+    if errors:
+        return SpeechError([problem for error in errors for problem in error.problems])
+    return {name: clips[key] for name, key in names.items()}
 
 
 def default_cache_dir() -> Path:
@@ -101,8 +111,11 @@ class ClipProvider:
     recorded_pack: Path | None = None
     stats: ClipStats = field(default_factory=ClipStats)
 
-    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> list[dict[str, np.ndarray]]:
-        """Return {clip name: samples} for each session; every unique clip is made once."""
+    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> list[dict[str, np.ndarray] | SpeechError]:
+        """Return {clip name: samples} for each session, or the errors that keep it from being made.
+
+        Every unique clip is made once; a clip that cannot be made fails only its sessions.
+        """
         needs: dict[str, tuple[str, VoiceProfile, Path | None]] = {}
         names_per_session = []
         for script, profile in sessions:
@@ -115,7 +128,7 @@ class ClipProvider:
                 names[cue.clip] = key
                 needs.setdefault(key, (cue.text, profile, recorded))
             names_per_session.append(names)
-        clips: dict[str, np.ndarray] = {}
+        clips: dict[str, np.ndarray | SpeechError] = {}
         missing = []
         for key, (_text, _profile, recorded) in needs.items():
             if recorded is not None:
@@ -130,21 +143,26 @@ class ClipProvider:
         if missing:
             spoken = self.engine_factory().synthesize_many([needs[key][:2] for key in missing])
             for key, samples in zip(missing, spoken, strict=True):
-                text, profile, _ = needs[key]
-                clip = trim_silence(samples)
-                if clip.size == 0:
-                    raise SpeechError.at(
-                        profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase"
-                    )
-                self.cache.store(key, clip)
-                clips[key] = clip
-                self.stats.synthesized += 1
-        return [{name: clips[key] for name, key in names.items()} for names in names_per_session]
+                clips[key] = self._keep_spoken(key, needs[key], samples)
+        return [_session_clips(names, clips) for names in names_per_session]
 
-    def _recorded_clip(self, path: Path) -> np.ndarray:
+    def _keep_spoken(
+        self, key: str, need: tuple[str, VoiceProfile, Path | None], samples: np.ndarray | SpeechError
+    ) -> np.ndarray | SpeechError:
+        if isinstance(samples, SpeechError):
+            return samples
+        text, profile, _ = need
+        clip = trim_silence(samples)
+        if clip.size == 0:
+            return SpeechError.at(profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase")
+        self.cache.store(key, clip)
+        self.stats.synthesized += 1
+        return clip
+
+    def _recorded_clip(self, path: Path) -> np.ndarray | SpeechError:
         clip = trim_silence(self.decode(path))
         if clip.size == 0:
-            raise SpeechError.at(Location(str(path)), "recorded clip is silent; record it again")
+            return SpeechError.at(Location(str(path)), "recorded clip is silent; record it again")
         self.stats.recorded += 1
         return clip
 

@@ -8,7 +8,9 @@ import io
 import os
 import tempfile
 import wave
+from collections.abc import Callable
 from importlib import metadata
+from multiprocessing import TimeoutError
 from pathlib import Path
 
 import numpy as np
@@ -164,41 +166,52 @@ class IsolatedSpeech:
 
     name = "espeak-ng"
 
-    def __init__(self, workers: int | None = None, timeout: float = SYNTHESIS_TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        workers: int | None = None,
+        timeout: float = SYNTHESIS_TIMEOUT_SECONDS,
+        speak: Callable[[str, VoiceProfile], np.ndarray | None] = _speak_in_fresh_process,
+    ):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.timeout = timeout
+        # Runs in the worker: a module-level function, so that it can be sent there.
+        self.speak = speak
 
-    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray]:
-        """Return int16 samples for each (text, profile), in order."""
-        if not items:
-            return []
-        results: list[np.ndarray | None] = [None] * len(items)
+    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]:
+        """Return int16 samples for each (text, profile), in order, or the error that phrase met.
+
+        A phrase that hangs or fails costs only itself: the others are still spoken.
+        """
+        results: list[np.ndarray | SpeechError | None] = [None] * len(items)
         pending = list(range(len(items)))
         context = _worker_context()
         for _attempt in range(SYNTHESIS_ATTEMPTS):
             if not pending:
                 break
             with context.Pool(min(self.workers, len(pending)), maxtasksperchild=1) as pool:
-                jobs = {index: pool.apply_async(_speak_in_fresh_process, items[index]) for index in pending}
+                jobs = {index: pool.apply_async(self.speak, items[index]) for index in pending}
                 for index, job in jobs.items():
                     text, profile = items[index]
                     try:
                         results[index] = job.get(self.timeout)
-                    except Exception as error:  # noqa: BLE001 - any worker failure names the phrase
-                        pool.terminate()
-                        if isinstance(error, SpeechError):
-                            raise
-                        what = "timed out" if type(error).__name__ == "TimeoutError" else f"failed: {error}"
-                        raise SpeechError.at(
+                    except SpeechError as error:
+                        results[index] = error
+                    except Exception as error:  # noqa: BLE001 - whatever a worker meets names the phrase
+                        what = (
+                            f"took more than {self.timeout:g} s"
+                            if isinstance(error, TimeoutError)
+                            else f"failed: {error}"
+                        )
+                        results[index] = SpeechError.at(
                             profile.location,
                             f"speaking {text!r} with {profile.language!r} voice {profile.voice!r} {what}",
-                        ) from None
+                        )
             pending = [index for index in pending if results[index] is None]
-        if pending:
-            text, profile = items[pending[0]]
-            raise SpeechError.at(
+        for index in pending:
+            text, profile = items[index]
+            results[index] = SpeechError.at(
                 profile.location,
-                f"espeak-ng gave no complete audio for {text!r} with voice {profile.voice!r} "
+                f"espeak-ng gave no complete audio for {text!r} with {profile.language!r} voice {profile.voice!r} "
                 f"after {SYNTHESIS_ATTEMPTS} attempts",
             )
-        return [samples for samples in results if samples is not None]
+        return [result for result in results if result is not None]

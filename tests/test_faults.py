@@ -8,11 +8,19 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pelvicvoice.errors import DefinitionError
+from pelvicvoice.build import build_sessions, make_requests
+from pelvicvoice.clips import ClipCache, ClipProvider
+from pelvicvoice.errors import DefinitionError, SpeechError
+from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.program import read_program
 from pelvicvoice.source import parse_document
+from pelvicvoice.speech import IsolatedSpeech, engine_identity
 
 from conftest import run_cli
 
@@ -121,13 +129,9 @@ yaml_values = st.recursive(
 @given(document=yaml_values)
 def test_any_definition_loads_or_raises_a_definition_error(library, document):
     """Whatever a program file holds, loading gives a program or the project's error, never a crash."""
-    import yaml
-
     text = yaml.safe_dump(document, allow_unicode=True)
     try:
         parsed = parse_document(text, "generated.yaml")
-        from pelvicvoice.program import read_program
-
         program, problems = read_program(parsed)
         if problems:
             raise DefinitionError(problems)
@@ -145,3 +149,45 @@ def test_any_text_parses_or_raises_a_definition_error(text):
         parse_document(text, "text.yaml")
     except DefinitionError as error:
         assert str(error).startswith("text.yaml")
+
+
+def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_spoken(library):
+    profile = library.voices["en"]
+    slow = "Breathe in, and breathe out slowly. " * 400
+    results = IsolatedSpeech(workers=2, timeout=1.0).synthesize_many([(slow, profile), ("Relax.", profile)])
+    assert isinstance(results[0], SpeechError)
+    message = str(results[0])
+    assert message.startswith("voices/en.yaml:")
+    assert "'en' voice 'gmw/en-us' took more than 1 s" in message and "Breathe in" in message
+    assert isinstance(results[1], np.ndarray) and results[1].size > 10_000
+
+
+class _FailingLift:
+    """The real engine, except that any phrase with 'Lift' fails as a broken engine would."""
+
+    def __init__(self):
+        self.engine = IsolatedSpeech()
+
+    def synthesize_many(self, items):
+        spoken = self.engine.synthesize_many([item for item in items if "Lift" not in item[0]])
+        results = []
+        for text, profile in items:
+            if "Lift" in text:
+                results.append(SpeechError.at(profile.location, f"speaking {text!r} failed: engine crashed"))
+            else:
+                results.append(spoken.pop(0))
+        return results
+
+
+def test_a_failing_phrase_fails_only_its_session(library, tmp_path):
+    clips = ClipProvider(ClipCache(tmp_path / "cache"), engine_identity(), _FailingLift, decode_to_samples)
+    requests = make_requests(library, ("kegel-basics", "intensive"), (), ())
+    written = []
+    with pytest.raises(SpeechError) as raised:
+        build_sessions(requests, library, clips, tmp_path / "out", on_written=written.append)
+    assert [path.name for path in written] == ["kegel-basics.mp3"]
+    assert (tmp_path / "out" / "en" / "kegel-basics.mp3").exists()
+    assert not (tmp_path / "out" / "en" / "intensive.mp3").exists()
+    assert [str(problem) for problem in raised.value.problems] == [
+        "voices/en.yaml:3:1: speaking 'Lift!' failed: engine crashed"
+    ]
