@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pelvicvoice.errors import Location
 from pelvicvoice.model import Catalog
-from pelvicvoice.schema import IDENTIFIER, LANGUAGE, check_keys, expect_list, expect_mapping, expect_text
+from pelvicvoice.schema import IDENTIFIER, LANGUAGE, check_keys, expect_list, expect_mapping, expect_phrase, expect_text
 from pelvicvoice.source import Document, ProblemList, load_language_files
 
 
@@ -37,7 +37,7 @@ def parse_catalog(document: Document) -> Catalog:
         if not isinstance(key, str) or not IDENTIFIER.match(key):
             problems.add(("phrases", key), f"phrase key {key!r} must be lowercase letters, digits and '_'")
             continue
-        checked = expect_text(problems, ("phrases", key), text, f"phrase {key!r}")
+        checked = expect_phrase(problems, ("phrases", key), text, f"phrase {key!r}")
         if checked is not None:
             phrases[key] = checked
     counting = _word_list(problems, data, "counting")

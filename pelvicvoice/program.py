@@ -16,6 +16,7 @@ from pelvicvoice.schema import (
     expect_list,
     expect_mapping,
     expect_number,
+    expect_phrase,
     expect_text,
     type_name,
 )
@@ -207,7 +208,7 @@ class _ProgramReader:
                 if not isinstance(key, str) or not IDENTIFIER.match(key):
                     self.problems.add(path + (key,), f"phrase key {key!r} must be lowercase letters, digits and '_'")
                     continue
-                checked = expect_text(self.problems, path + (key,), text, f"phrase {key!r}")
+                checked = expect_phrase(self.problems, path + (key,), text, f"phrase {key!r}")
                 if checked is not None:
                     result[language][key] = checked
         return result

@@ -114,3 +114,12 @@ def expect_language_texts(problems: ProblemList, path: DocPath, value: Any, what
         if checked is not None:
             texts[language] = checked
     return texts
+
+
+def expect_phrase(problems: ProblemList, path: DocPath, value: Any, what: str) -> str | None:
+    """Return value if it is text with something to say (a letter or a digit), else report it."""
+    text = expect_text(problems, path, value, what)
+    if text is not None and not any(char.isalnum() for char in text):
+        problems.add(path, f"{what} {text!r} has nothing to say; write words")
+        return None
+    return text
