@@ -173,8 +173,10 @@ def _process_exists(pid: int) -> bool:
 
 
 def _os_problem(error: OSError) -> str:
-    if error.errno == errno.ENOSPC:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the disk is full; free some space or choose another folder with -o"
+    if error.errno == errno.EFBIG:
+        return "the file is larger than this system allows here; choose another folder with -o"
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "cannot write here; choose a writable folder with -o"
     return f"cannot write: {error.strerror or error}"

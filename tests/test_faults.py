@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -191,3 +192,20 @@ def test_a_failing_phrase_fails_only_its_session(library, tmp_path):
     assert [str(problem) for problem in raised.value.problems] == [
         "voices/en.yaml:3:1: speaking 'Lift!' failed: engine crashed"
     ]
+
+
+def test_running_out_of_room_is_one_clear_line_and_leaves_no_file(built, tmp_path):
+    """A file-size limit makes writes fail as a full disk does (no root needed to set it)."""
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    env = dict(os.environ, PELVICVOICE_CACHE=str(built["cache"]))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "pelvicvoice", "build", "kegel-basics", "-o", str(out)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, preexec_fn=limit_file_size)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {out / 'en' / 'kegel-basics.mp3'}: the file is larger than")
+    assert len(result.stderr.splitlines()) == 1
+    assert not list(out.rglob("*.mp3")) and not list(out.rglob("*.part"))
