@@ -14,6 +14,7 @@ from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
 from pelvicvoice.listing import plan_text, program_rows, validate_files, voice_rows
+from pelvicvoice.serve import make_server
 from pelvicvoice.speech import IsolatedSpeech
 from pelvicvoice.splice import chunk_encoder
 
@@ -102,6 +103,22 @@ def build_command(
 def show_plan_command(plan: str, language: str | None) -> None:
     """Print a training plan week by week: programs, how often, how long."""
     click.echo(plan_text(_library(), plan, language), nl=False)
+
+
+@cli.command("serve")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=Path("output/site"))
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 lets phones on your network subscribe")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve_command(folder: Path, host: str, port: int) -> None:
+    """Serve a published folder with byte ranges, so podcast apps can stream and seek."""
+    server = make_server(folder, host, port)
+    click.echo(f"serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @cli.command("voices")
