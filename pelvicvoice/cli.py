@@ -14,6 +14,7 @@ from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
 from pelvicvoice.listing import plan_text, program_rows, validate_files, voice_rows
+from pelvicvoice.publish import plan_publication, publish, start_date
 from pelvicvoice.serve import make_server
 from pelvicvoice.speech import IsolatedSpeech
 from pelvicvoice.splice import chunk_encoder
@@ -103,6 +104,38 @@ def build_command(
 def show_plan_command(plan: str, language: str | None) -> None:
     """Print a training plan week by week: programs, how often, how long."""
     click.echo(plan_text(_library(), plan, language), nl=False)
+
+
+@cli.command("publish")
+@click.argument("sources", nargs=-1)
+@click.option("--base-url", required=True, help="where the folder will be served, e.g. https://example.org/pelvicvoice")
+@click.option(
+    "-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output/site")
+)
+@click.option("--lang", "languages", multiple=True, help="only these languages (default: all)")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="worker processes (default: one per core)")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+def publish_command(
+    sources: tuple[str, ...],
+    base_url: str,
+    out_dir: Path,
+    languages: tuple[str, ...],
+    jobs: int | None,
+    cache_dir: Path | None,
+) -> None:
+    """Publish a plan, or programs (default: the whole library), as podcast feeds and a site."""
+    library = _library()
+    episodes, texts = plan_publication(library, sources, languages, start_date(dict(os.environ)))
+    cache = cache_dir or default_cache_dir()
+    jobs = jobs or os.cpu_count() or 1
+    clips = clip_provider(cache, engine_factory=lambda: IsolatedSpeech(workers=jobs))
+    with _progress(len(episodes)) as advance:
+        report = publish(
+            episodes, library, clips, chunk_encoder(cache, workers=jobs), out_dir, base_url, texts, jobs, advance
+        )
+    for feed in report.feeds:
+        click.echo(str(feed))
+    click.echo(f"{report.episodes} episodes in {len(report.feeds)} feeds, {report.seconds:.1f} s", err=True)
 
 
 @cli.command("serve")

@@ -93,3 +93,21 @@ def format_duration(seconds_: float) -> str:
 
 
 FORMATTERS = {"text": to_text, "json": to_json, "srt": to_srt, "vtt": to_vtt}
+
+
+def chapters_json(script: CueScript) -> str:
+    """Serialize the chapters in the Podcasting 2.0 JSON chapters format (version 1.2.0)."""
+    chapters = [
+        {"startTime": seconds(chapter.start, script.sample_rate), "title": chapter.title} for chapter in script.chapters
+    ]
+    return json.dumps({"version": "1.2.0", "chapters": chapters}, ensure_ascii=False, indent=1) + "\n"
+
+
+def transcript_json(script: CueScript) -> str:
+    """Serialize the cues in the Podcasting 2.0 JSON transcript format (version 1.0.0)."""
+    rate = script.sample_rate
+    segments = [
+        {"startTime": seconds(cue.start, rate), "endTime": seconds(cue.end, rate), "body": cue.text}
+        for cue in script.cues
+    ]
+    return json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1) + "\n"

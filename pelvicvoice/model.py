@@ -196,8 +196,11 @@ class SessionRequest:
     language: str
     parameters: dict[str, float | int] = field(default_factory=dict)
     level: str | None = None
+    name: str | None = None  # a file name chosen by the caller, e.g. an episode's
 
     @property
     def file_stem(self) -> str:
-        """Name the session's files: the program id, plus the level if one was chosen."""
+        """Name the session's files: the given name, or the program id plus the level if one was chosen."""
+        if self.name:
+            return self.name
         return f"{self.program.id}-{self.level}" if self.level else self.program.id

@@ -198,3 +198,14 @@ def info_frame(template: InfoTemplate, audio_frames: list[bytes], total_samples:
     frame[lame + 34 : lame + 36] = b"\0\0"
     frame[lame + 34 : lame + 36] = crc16(bytes(frame[:_TAG_CRC_SPAN])).to_bytes(2, "big")
     return bytes(frame)
+
+
+def decoded_samples(stream: bytes) -> int:
+    """Return how many samples an MP3 (without ID3 tag) decodes to, from its Info header."""
+    frames = split_frames(stream)
+    template = InfoTemplate.from_frame(frames[0])
+    at = template.offset
+    count = int.from_bytes(frames[0][at + 8 : at + 12], "big")
+    lame = at + _INFO_FIELDS
+    delay_padding = int.from_bytes(frames[0][lame + 21 : lame + 24], "big")
+    return count * FRAME_SAMPLES - (delay_padding >> 12) - (delay_padding & 0xFFF)

@@ -1,0 +1,215 @@
+"""Publish sessions as a static podcast site: one feed per language, episodes, transcripts, pages."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from mutagen.id3 import ID3
+
+from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
+from pelvicvoice.clips import ClipProvider
+from pelvicvoice.cover import cover_pixels, png_bytes
+from pelvicvoice.errors import DefinitionError, Location
+from pelvicvoice.feed import Episode, Feed, Transcript, feed_xml
+from pelvicvoice.formats import chapters_json, to_srt, to_vtt, transcript_json
+from pelvicvoice.library import Library
+from pelvicvoice.model import SAMPLE_RATE, CueScript, SessionRequest
+from pelvicvoice.mp3frames import decoded_samples
+from pelvicvoice.plan import Plan, builtin_plan_ids, find_plan, plan_requests
+from pelvicvoice.site import EpisodePage, index_html, language_html
+from pelvicvoice.splice import ChunkEncoder
+
+# Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
+DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+_GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/episodes")
+
+
+@dataclass(frozen=True)
+class PlannedEpisode:
+    """A session to publish, with its file name and publication date."""
+
+    request: SessionRequest
+    published: datetime
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What a publish wrote."""
+
+    episodes: int
+    feeds: tuple[Path, ...]
+    seconds: float
+
+
+def start_date(environment: dict[str, str]) -> datetime:
+    """Return the first publication date: SOURCE_DATE_EPOCH if set, else DEFAULT_START."""
+    epoch = environment.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return DEFAULT_START
+    if not epoch.isdigit():
+        raise DefinitionError.at(Location("SOURCE_DATE_EPOCH"), f"{epoch!r} is not a whole number of seconds")
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+
+
+def episodes_from_programs(
+    library: Library, names: tuple[str, ...], languages: tuple[str, ...], start: datetime
+) -> list[PlannedEpisode]:
+    """Plan one episode per program (and per level of it) and language, a minute apart."""
+    episodes = []
+    for name in names:
+        program = library.find(name)
+        for level in (None, *program.levels):
+            for request in make_requests(library, (name,), languages or ("all",), (), level):
+                episodes.append(PlannedEpisode(_named(request), start))
+    return [replace(episode, published=start + timedelta(minutes=index)) for index, episode in enumerate(episodes)]
+
+
+def episodes_from_plan(
+    library: Library, plan: Plan, languages: tuple[str, ...], start: datetime
+) -> list[PlannedEpisode]:
+    """Plan one episode per distinct session of the plan, published in the week it starts."""
+    episodes: dict[tuple[str, str], PlannedEpisode] = {}
+    for phase, entries in zip(plan.phases, plan_requests(plan, library, languages or plan.languages), strict=True):
+        week_start = start + timedelta(weeks=phase.first_week - 1)
+        for index, requests in enumerate(entries):
+            for request in requests:
+                named = _named(request)
+                key = (named.language, named.file_stem)
+                if key not in episodes:
+                    episodes[key] = PlannedEpisode(named, week_start + timedelta(minutes=index))
+    return list(episodes.values())
+
+
+def plan_publication(
+    library: Library, sources: tuple[str, ...], languages: tuple[str, ...], start: datetime
+) -> tuple[list[PlannedEpisode], Callable[[str], tuple[str, str]]]:
+    """Return the episodes to publish and each feed's title and description.
+
+    sources is one plan (a built-in plan id or a *.plan.yaml file) or programs; none means
+    the whole library.
+    """
+    if len(sources) == 1 and (sources[0] in builtin_plan_ids() or sources[0].endswith(".plan.yaml")):
+        plan = find_plan(sources[0], library)
+
+        def plan_texts(language: str) -> tuple[str, str]:
+            return plan.titles[language], plan.descriptions[language]
+
+        return episodes_from_plan(library, plan, languages, start), plan_texts
+
+    def library_texts(language: str) -> tuple[str, str]:
+        phrases = library.catalogs[language].phrases
+        return phrases["podcast_title"], phrases["podcast_description"]
+
+    programs = sources or tuple(library.builtin_ids())
+    return episodes_from_programs(library, programs, languages, start), library_texts
+
+
+def _named(request: SessionRequest) -> SessionRequest:
+    """Name an episode by its program, level and changed settings: stable across rebuilds."""
+    defaults = {name: parameter.default for name, parameter in request.program.parameters.items()}
+    changed = [f"{name}{value:g}" for name, value in sorted(request.parameters.items()) if value != defaults[name]]
+    if request.level:
+        level_values = request.program.levels[request.level].values
+        changed = [part for part in changed if not any(part == f"{n}{v:g}" for n, v in level_values.items())]
+    name = "-".join([request.program.id, *([request.level] if request.level else []), *changed])
+    return replace(request, name=name)
+
+
+def episode_guid(request: SessionRequest) -> str:
+    """Return an item guid derived from program, level, settings and language, never from time."""
+    settings = ",".join(f"{name}={value:g}" for name, value in sorted(request.parameters.items()))
+    return str(uuid.uuid5(_GUID_NAMESPACE, f"{request.program.id}|{request.level}|{settings}|{request.language}"))
+
+
+def publish(
+    episodes: list[PlannedEpisode],
+    library: Library,
+    clips: ClipProvider,
+    encoder: ChunkEncoder,
+    out_dir: Path,
+    base_url: str,
+    feed_texts: Callable[[str], tuple[str, str]],
+    jobs: int = 1,
+    on_written: Callable[[Path], None] = lambda path: None,
+) -> PublishReport:
+    """Build every episode's MP3 and files, then write one feed and one page per language, and an index."""
+    started = time.perf_counter()
+    base_url = base_url.rstrip("/") + "/"
+    by_language: dict[str, list[PlannedEpisode]] = {}
+    for episode in episodes:
+        by_language.setdefault(episode.request.language, []).append(episode)
+    scripts = {id(episode): session_script(episode.request, library) for episode in episodes}
+    build_sessions(
+        [episode.request for episode in episodes], library, clips, out_dir, VoiceChoice(), on_written, encoder, jobs
+    )
+    _write_bytes(out_dir / "cover.png", png_bytes(cover_pixels()))
+    feeds, pages = [], {}
+    for language, group in sorted(by_language.items()):
+        folder = out_dir / language
+        folder.mkdir(parents=True, exist_ok=True)
+        items, page_entries = [], []
+        for episode in sorted(group, key=lambda e: e.published):
+            script = scripts[id(episode)]
+            stem = episode.request.file_stem
+            audio = folder / f"{stem}.mp3"
+            _write_text(folder / f"{stem}.chapters.json", chapters_json(script))
+            _write_text(folder / f"{stem}.vtt", to_vtt(script))
+            _write_text(folder / f"{stem}.srt", to_srt(script))
+            _write_text(folder / f"{stem}.transcript.json", transcript_json(script))
+            url = f"{base_url}{language}/{stem}"
+            items.append(_episode(episode, script, audio, url, f"{base_url}{language}/#{stem}"))
+            page_entries.append(EpisodePage(stem, script, f"{stem}.mp3", f"{stem}.vtt"))
+        title, description = feed_texts(language)
+        feed = Feed(
+            title=title,
+            description=description,
+            language=language,
+            url=f"{base_url}{language}/feed.xml",
+            site_url=f"{base_url}{language}/",
+            image_url=f"{base_url}cover.png",
+            author="pelvicvoice",
+            episodes=tuple(items),
+        )
+        _write_bytes(folder / "feed.xml", feed_xml(feed))
+        _write_text(folder / "index.html", language_html(feed, page_entries))
+        feeds.append(folder / "feed.xml")
+        pages[language] = feed
+    _write_text(out_dir / "index.html", index_html(list(pages.values())))
+    return PublishReport(len(episodes), tuple(feeds), time.perf_counter() - started)
+
+
+def _episode(episode: PlannedEpisode, script: CueScript, audio: Path, url: str, page: str) -> Episode:
+    data = audio.read_bytes()
+    samples = decoded_samples(data[ID3(audio).size :])
+    return Episode(
+        title=script.title,
+        description=script.description,
+        guid=episode_guid(episode.request),
+        published=episode.published,
+        audio_url=f"{url}.mp3",
+        audio_bytes=len(data),
+        duration_seconds=round(samples / SAMPLE_RATE),
+        chapters_url=f"{url}.chapters.json",
+        transcripts=(
+            Transcript(f"{url}.vtt", "text/vtt"),
+            Transcript(f"{url}.srt", "application/x-subrip"),
+            Transcript(f"{url}.transcript.json", "application/json"),
+        ),
+        page_url=page,
+    )
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
