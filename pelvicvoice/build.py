@@ -33,6 +33,10 @@ from pelvicvoice.splice import ChunkEncoder, write_spliced
 from pelvicvoice.tags import session_tags, write_tags
 from pelvicvoice.voices import choose_voice
 
+# Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
+# the worker that writes the session, so it must be a module-level function.
+ClipShaper = Callable[[CueScript, dict[str, np.ndarray]], dict[str, np.ndarray]]
+
 
 @dataclass(frozen=True)
 class VoiceChoice:
@@ -85,6 +89,7 @@ def build_sessions(
     on_written: Callable[[Path], None] = lambda path: None,
     encoder: ChunkEncoder | None = None,
     jobs: int = 1,
+    shape: ClipShaper | None = None,
 ) -> list[Path]:
     """Build every requested session into out_dir/<lang>/<id>.mp3 and return the paths."""
     planned = plan_sessions(requests, library, out_dir, choice)
@@ -108,7 +113,7 @@ def build_sessions(
     jobs = max(1, min(jobs, len(planned)))
     if jobs == 1:
         for session, session_clip in zip(planned, session_clips, strict=True):
-            write_session(session, session_clip, encoder)
+            write_session(session, session_clip, encoder, shape)
             on_written(session.target)
     else:
         # Sessions are written by worker processes started fresh ("spawn"): no engine state
@@ -116,7 +121,7 @@ def build_sessions(
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [
-                pool.submit(write_session, session, session_clip, encoder)
+                pool.submit(write_session, session, session_clip, encoder, shape)
                 for session, session_clip in zip(planned, session_clips, strict=True)
             ]
             for session, future in zip(planned, futures, strict=True):
@@ -127,8 +132,15 @@ def build_sessions(
     return [session.target for session in planned]
 
 
-def write_session(session: PlannedSession, clips: dict[str, np.ndarray], encoder: ChunkEncoder | None) -> None:
-    """Encode (splicing where it can) and tag one session next to its target, then move it into place."""
+def write_session(
+    session: PlannedSession,
+    clips: dict[str, np.ndarray],
+    encoder: ChunkEncoder | None,
+    shape: ClipShaper | None = None,
+) -> None:
+    """Shape the clips, encode (splicing where it can) and tag one session, then move it into place."""
+    if shape is not None:
+        clips = shape(session.script, clips)
     target = session.target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.feed import Episode, Feed, Transcript, feed_xml
 from pelvicvoice.formats import chapters_json, to_srt, to_vtt, transcript_json
 from pelvicvoice.library import Library
+from pelvicvoice.loudness import normalized_clips
 from pelvicvoice.model import SAMPLE_RATE, CueScript, SessionRequest
 from pelvicvoice.mp3frames import decoded_samples
 from pelvicvoice.plan import Plan, builtin_plan_ids, find_plan, plan_requests
@@ -145,9 +146,8 @@ def publish(
     for episode in episodes:
         by_language.setdefault(episode.request.language, []).append(episode)
     scripts = {id(episode): session_script(episode.request, library) for episode in episodes}
-    build_sessions(
-        [episode.request for episode in episodes], library, clips, out_dir, VoiceChoice(), on_written, encoder, jobs
-    )
+    requests = [episode.request for episode in episodes]
+    build_sessions(requests, library, clips, out_dir, VoiceChoice(), on_written, encoder, jobs, normalized_clips)
     _write_bytes(out_dir / "cover.png", png_bytes(cover_pixels()))
     feeds, pages = [], {}
     for language, group in sorted(by_language.items()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -13,7 +14,7 @@ import feedparser
 import pytest
 from mutagen.id3 import ID3
 
-from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.ffmpeg import decode_to_samples, ffmpeg_path
 from pelvicvoice.model import SAMPLE_RATE
 
 from conftest import run_cli
@@ -149,3 +150,25 @@ def test_plan_publishes_each_distinct_session_in_the_week_it_starts(built, tmp_p
     assert dates["maintenance"].startswith("Mon, 06 Jul 2026")  # week 27
     site_page = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
     assert site_page.count("<audio") == len(entries) and "data-start" in site_page
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_every_episode_is_at_podcast_loudness(site, language):
+    """-16 LUFS integrated (+-1) measured as dual-mono, true peak at most -1 dBTP, on the final MP3."""
+    for audio in sorted((site / language).glob("*.mp3")):
+        command = [
+            ffmpeg_path(),
+            "-nostats",
+            "-i",
+            str(audio),
+            "-af",
+            "ebur128=peak=true:dualmono=true",
+            "-f",
+            "null",
+            "-",
+        ]
+        report = subprocess.run(command, capture_output=True, text=True).stderr
+        integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", report)[-1])
+        peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", report)[-1])
+        assert abs(integrated + 16) <= 1, (audio.name, integrated)
+        assert peak <= -1.0, (audio.name, peak)

@@ -1,0 +1,148 @@
+"""Loudness of a session from its placed clips (ITU-R BS.1770), and clips set to a target.
+
+The level is set on the clips, before they are placed and encoded: the spliced encoder then
+stays valid, and silence between cues is gated out of integrated loudness anyway.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+
+from pelvicvoice.model import SAMPLE_RATE, CueScript
+
+# Podcast loudness: -16 LUFS integrated, measured as dual-mono (a mono file measures 3 LU
+# lower than the same audio as two channels), true peak at most -1 dBTP.
+TARGET_LUFS_DUAL_MONO = -16.0
+TRUE_PEAK_CEILING_DBTP = -1.0
+_DUAL_MONO_OFFSET = 10 * math.log10(2)
+_BLOCK = round(0.4 * SAMPLE_RATE)
+_HOP = round(0.1 * SAMPLE_RATE)
+_OVERSAMPLING = 4
+_LIMITER_WINDOW = round(0.005 * SAMPLE_RATE)
+_FULL_SCALE = 32768.0
+# MP3 coding can raise peaks a little: limit this much below the ceiling (measured: up to 0.6 dB).
+_ENCODER_MARGIN_DB = 0.8
+
+
+def _biquad(b: tuple[float, float, float], a: tuple[float, float, float], signal: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(signal)
+    x1 = x2 = y1 = y2 = 0.0
+    for index, x in enumerate(signal):
+        y = (b[0] * x + b[1] * x1 + b[2] * x2 - a[1] * y1 - a[2] * y2) / a[0]
+        out[index], x2, x1, y2, y1 = y, x1, x, y1, y
+    return out
+
+
+@cache
+def _k_weighting_response(length: int = 4096) -> np.ndarray:
+    """Return the impulse response of the K-weighting filter at SAMPLE_RATE (shelf, then high-pass)."""
+    impulse = np.zeros(length)
+    impulse[0] = 1.0
+    shelf_gain = 10 ** (4.0 / 40)
+    w0 = 2 * math.pi * 1500.0 / SAMPLE_RATE
+    alpha = math.sin(w0) / (2 * (1 / math.sqrt(2)))
+    root = 2 * math.sqrt(shelf_gain) * alpha
+    cos = math.cos(w0)
+    a = shelf_gain
+    shelf = (
+        (
+            a * ((a + 1) + (a - 1) * cos + root),
+            -2 * a * ((a - 1) + (a + 1) * cos),
+            a * ((a + 1) + (a - 1) * cos - root),
+        ),
+        ((a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos), (a + 1) - (a - 1) * cos - root),
+    )
+    w0 = 2 * math.pi * 38.0 / SAMPLE_RATE
+    alpha = math.sin(w0) / (2 * 0.5)
+    cos = math.cos(w0)
+    high_pass = (((1 + cos) / 2, -(1 + cos), (1 + cos) / 2), (1 + alpha, -2 * cos, 1 - alpha))
+    return _biquad(*high_pass, _biquad(*shelf, impulse))
+
+
+def _k_weighted(clip: np.ndarray) -> np.ndarray:
+    response = _k_weighting_response()
+    size = 1 << math.ceil(math.log2(len(clip) + len(response)))
+    spectrum = np.fft.rfft(clip / _FULL_SCALE, size) * np.fft.rfft(response, size)
+    return np.fft.irfft(spectrum, size)[: len(clip) + len(response)]
+
+
+def integrated_loudness(script: CueScript, clips: dict[str, np.ndarray]) -> float:
+    """Return the session's integrated loudness in LUFS as dual-mono; -inf for silence."""
+    weighted = {name: np.concatenate([[0.0], np.cumsum(_k_weighted(clip) ** 2)]) for name, clip in clips.items()}
+    block_count = max(0, (script.total - _BLOCK) // _HOP + 1)
+    energy = np.zeros(block_count)
+    for cue in script.cues:
+        sums = weighted[cue.clip]
+        end = cue.start + len(sums) - 1
+        first = max(0, (cue.start - _BLOCK) // _HOP + 1)
+        last = min(block_count, end // _HOP + 1)
+        if last <= first:
+            continue
+        starts = np.arange(first, last) * _HOP - cue.start
+        low = np.clip(starts, 0, len(sums) - 1)
+        high = np.clip(starts + _BLOCK, 0, len(sums) - 1)
+        energy[first:last] += sums[high] - sums[low]
+    mean_square = energy / _BLOCK
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(mean_square) + _DUAL_MONO_OFFSET
+    above_absolute = mean_square[loudness > -70]
+    if above_absolute.size == 0:
+        return -math.inf
+    relative_gate = -0.691 + 10 * math.log10(above_absolute.mean()) + _DUAL_MONO_OFFSET - 10
+    gated = mean_square[loudness > relative_gate]
+    return -0.691 + 10 * math.log10(gated.mean()) + _DUAL_MONO_OFFSET
+
+
+def true_peak(clip: np.ndarray) -> float:
+    """Return a clip's true peak in dBTP, from 4x oversampling."""
+    return 20 * math.log10(max(np.abs(_oversampled(clip)).max(initial=0.0), 1e-9) / _FULL_SCALE)
+
+
+def _oversampled(clip: np.ndarray) -> np.ndarray:
+    # A power-of-two length keeps the FFTs fast; the zeros added after the clip change nothing.
+    size = 1 << max(1, math.ceil(math.log2(len(clip))))
+    spectrum = np.fft.rfft(clip.astype(np.float64), size)
+    return np.fft.irfft(spectrum, size * _OVERSAMPLING)[: len(clip) * _OVERSAMPLING] * _OVERSAMPLING
+
+
+def _limited(clip: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
+    """Apply gain, then turn down only the moments whose true peak would pass the ceiling."""
+    scaled = clip.astype(np.float64) * gain
+    peaks = np.abs(_oversampled(scaled)).reshape(len(clip), _OVERSAMPLING).max(axis=1)
+    needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    if needed.min() >= 1.0:
+        return scaled
+    # A sliding minimum, then a moving average no wider than it: the gain never rises above
+    # what any sample needs, and changes smoothly enough not to be heard as distortion.
+    window = _LIMITER_WINDOW
+    floor = _sliding_minimum(np.pad(needed, window, constant_values=1.0), 2 * window + 1)
+    kernel = np.ones(window) / window
+    smooth = np.convolve(np.pad(floor, (window // 2, window - 1 - window // 2), mode="edge"), kernel, mode="valid")
+    return scaled * np.minimum(smooth, needed)
+
+
+def _sliding_minimum(values: np.ndarray, width: int) -> np.ndarray:
+    """Return the minimum of every run of `width` values, in linear time (van Herk, Gil-Werman)."""
+    count = len(values) - width + 1
+    blocks = -(-len(values) // width)
+    padded = np.pad(values, (0, blocks * width - len(values)), constant_values=np.inf).reshape(blocks, width)
+    from_left = np.minimum.accumulate(padded, axis=1).ravel()
+    from_right = np.minimum.accumulate(padded[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(from_right[:count], from_left[width - 1 : width - 1 + count])
+
+
+def normalized_clips(script: CueScript, clips: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Return the session's clips set to the podcast loudness target, with true peaks below the ceiling."""
+    ceiling = _FULL_SCALE * 10 ** ((TRUE_PEAK_CEILING_DBTP - _ENCODER_MARGIN_DB) / 20)
+    gain = 1.0
+    current = {name: clip.astype(np.float64) for name, clip in clips.items()}
+    for _ in range(3):
+        loudness = integrated_loudness(script, current)
+        if not math.isfinite(loudness):
+            return clips
+        gain *= 10 ** ((TARGET_LUFS_DUAL_MONO - loudness) / 20)
+        current = {name: _limited(clip, gain, ceiling) for name, clip in clips.items()}
+    return {name: np.clip(np.round(clip), -32768, 32767).astype(np.int16) for name, clip in current.items()}
