@@ -135,7 +135,10 @@ def publish_command(
         )
     for feed in report.feeds:
         click.echo(str(feed))
-    click.echo(f"{report.episodes} episodes in {len(report.feeds)} feeds, {report.seconds:.1f} s", err=True)
+    click.echo(
+        f"{report.written} episodes written, {report.reused} reused, {len(report.feeds)} feeds, {report.seconds:.1f} s",
+        err=True,
+    )
 
 
 @cli.command("serve")

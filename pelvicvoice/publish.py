@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from mutagen.id3 import ID3
 
+from pelvicvoice import __version__
 from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
 from pelvicvoice.clips import ClipProvider
 from pelvicvoice.cover import cover_pixels, png_bytes
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.feed import Episode, Feed, Transcript, feed_xml
-from pelvicvoice.formats import chapters_json, to_srt, to_vtt, transcript_json
+from pelvicvoice.formats import chapters_json, to_json, to_srt, to_vtt, transcript_json
 from pelvicvoice.library import Library
-from pelvicvoice.loudness import normalized_clips
-from pelvicvoice.model import SAMPLE_RATE, CueScript, SessionRequest
+from pelvicvoice.loudness import TARGET_LUFS_DUAL_MONO, TRUE_PEAK_CEILING_DBTP, normalized_clips
+from pelvicvoice.model import SAMPLE_RATE, CueScript, SessionRequest, VoiceProfile
 from pelvicvoice.mp3frames import decoded_samples
 from pelvicvoice.plan import Plan, builtin_plan_ids, find_plan, plan_requests
 from pelvicvoice.site import EpisodePage, index_html, language_html
+from pelvicvoice.speech import engine_identity
 from pelvicvoice.splice import ChunkEncoder
+from pelvicvoice.tags import session_tags
 
+MANIFEST = ".pelvicvoice-episodes.json"
 # Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
 DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/episodes")
@@ -43,7 +49,8 @@ class PlannedEpisode:
 class PublishReport:
     """What a publish wrote."""
 
-    episodes: int
+    written: int
+    reused: int
     feeds: tuple[Path, ...]
     seconds: float
 
@@ -146,8 +153,19 @@ def publish(
     for episode in episodes:
         by_language.setdefault(episode.request.language, []).append(episode)
     scripts = {id(episode): session_script(episode.request, library) for episode in episodes}
-    requests = [episode.request for episode in episodes]
-    build_sessions(requests, library, clips, out_dir, VoiceChoice(), on_written, encoder, jobs, normalized_clips)
+    manifest_path = out_dir / MANIFEST
+    manifest = _read_manifest(manifest_path)
+    hashes = {id(e): _episode_hash(scripts[id(e)], library.voices[e.request.language], encoder) for e in episodes}
+    stale = [
+        episode
+        for episode in episodes
+        if manifest.get(_relative(episode)) != hashes[id(episode)] or not (out_dir / _relative(episode)).is_file()
+    ]
+    requests = [episode.request for episode in stale]
+    if requests:
+        build_sessions(requests, library, clips, out_dir, VoiceChoice(), on_written, encoder, jobs, normalized_clips)
+    manifest = {_relative(episode): hashes[id(episode)] for episode in episodes}
+    _write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     _write_bytes(out_dir / "cover.png", png_bytes(cover_pixels()))
     feeds, pages = [], {}
     for language, group in sorted(by_language.items()):
@@ -181,7 +199,29 @@ def publish(
         feeds.append(folder / "feed.xml")
         pages[language] = feed
     _write_text(out_dir / "index.html", index_html(list(pages.values())))
-    return PublishReport(len(episodes), tuple(feeds), time.perf_counter() - started)
+    return PublishReport(len(stale), len(episodes) - len(stale), tuple(feeds), time.perf_counter() - started)
+
+
+def _relative(episode: PlannedEpisode) -> str:
+    return f"{episode.request.language}/{episode.request.file_stem}.mp3"
+
+
+def _episode_hash(script: CueScript, voice: VoiceProfile, encoder: ChunkEncoder) -> str:
+    """Hash everything that shapes an episode's audio and tags; equal hashes mean equal files."""
+    material = json.dumps(
+        [__version__, to_json(script), asdict(voice) | {"location": None}, engine_identity(), encoder.identity,
+         TARGET_LUFS_DUAL_MONO, TRUE_PEAK_CEILING_DBTP, asdict(session_tags(script))],
+        ensure_ascii=False, sort_keys=True, default=str,
+    )  # fmt: skip
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _read_manifest(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _episode(episode: PlannedEpisode, script: CueScript, audio: Path, url: str, page: str) -> Episode:

@@ -172,3 +172,38 @@ def test_every_episode_is_at_podcast_loudness(site, language):
         peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", report)[-1])
         assert abs(integrated + 16) <= 1, (audio.name, integrated)
         assert peak <= -1.0, (audio.name, peak)
+
+
+def test_publishing_again_reuses_every_episode_and_a_change_renders_only_its_own(built, tmp_path):
+    program = tmp_path / "mine.yaml"
+    text = """\
+id: mine
+title: {en: Mine}
+description: {en: A short program of my own.}
+source: a physiotherapist
+phrases: {en: {go: "Squeeze gently, and hold."}}
+sections:
+  - title: {en: One}
+    steps:
+      - say: safety
+      - hold: 4
+        say: go
+      - say: well_done
+"""
+    program.write_text(text, encoding="utf-8")
+    out = tmp_path / "site"
+    arguments = ("publish", "kegel-basics", str(program), "--lang", "en", "--base-url", BASE, "-o", str(out))
+    first = run_cli(*arguments, cache=built["cache"])
+    assert first.returncode == 0, first.stderr
+    assert "2 episodes written, 0 reused" in first.stderr
+    stamps = {path.name: path.stat().st_mtime_ns for path in (out / "en").glob("*.mp3")}
+    again = run_cli(*arguments, cache=built["cache"])
+    assert "0 episodes written, 2 reused" in again.stderr
+    assert {path.name: path.stat().st_mtime_ns for path in (out / "en").glob("*.mp3")} == stamps
+    program.write_text(text.replace("Squeeze gently", "Squeeze softly"), encoding="utf-8")
+    changed = run_cli(*arguments, cache=built["cache"])
+    assert "1 episodes written, 1 reused" in changed.stderr
+    after = {path.name: path.stat().st_mtime_ns for path in (out / "en").glob("*.mp3")}
+    assert after["kegel-basics.mp3"] == stamps["kegel-basics.mp3"]
+    assert after["mine.mp3"] != stamps["mine.mp3"]
+    assert "Squeeze softly" in (out / "en" / "mine.vtt").read_text(encoding="utf-8")
