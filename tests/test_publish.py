@@ -197,9 +197,10 @@ sections:
     assert first.returncode == 0, first.stderr
     assert "2 episodes written, 0 reused" in first.stderr
     stamps = {path.name: path.stat().st_mtime_ns for path in (out / "en").glob("*.mp3")}
+    every_file = {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()}
     again = run_cli(*arguments, cache=built["cache"])
     assert "0 episodes written, 2 reused" in again.stderr
-    assert {path.name: path.stat().st_mtime_ns for path in (out / "en").glob("*.mp3")} == stamps
+    assert {path: path.stat().st_mtime_ns for path in out.rglob("*") if path.is_file()} == every_file
     program.write_text(text.replace("Squeeze gently", "Squeeze softly"), encoding="utf-8")
     changed = run_cli(*arguments, cache=built["cache"])
     assert "1 episodes written, 1 reused" in changed.stderr
