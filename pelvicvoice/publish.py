@@ -195,7 +195,8 @@ def publish(
             episodes=tuple(items),
         )
         _write_bytes(folder / "feed.xml", feed_xml(feed))
-        _write_text(folder / "index.html", language_html(feed, page_entries))
+        label = library.catalogs[language].phrases["site_transcript"]
+        _write_text(folder / "index.html", language_html(feed, page_entries, label))
         feeds.append(folder / "feed.xml")
         pages[language] = feed
     _write_text(out_dir / "index.html", index_html(list(pages.values())))

@@ -64,7 +64,7 @@ def index_html(feeds: list[Feed]) -> str:
     return _page("en", "pelvicvoice", body)
 
 
-def language_html(feed: Feed, episodes: list[EpisodePage]) -> str:
+def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str) -> str:
     """Render a language's page: each episode with a player, chapter buttons and its transcript."""
     articles = []
     for episode in episodes:
@@ -86,7 +86,8 @@ def language_html(feed: Feed, episodes: list[EpisodePage]) -> str:
             f'<track kind="captions" srclang="{escape(feed.language)}" '
             f'src="{escape(episode.captions)}" default></audio>'
             f'<div class="chapters">{chapters}</div>'
-            f'<details><summary>Transcript</summary><ol class="transcript">{lines}</ol></details></article>'
+            f'<details><summary>{escape(transcript_label)}</summary><ol class="transcript">{lines}</ol></details>'
+            "</article>"
         )
     body = (
         f'<header><img src="../cover.png" alt=""><h1>{escape(feed.title)}</h1>'

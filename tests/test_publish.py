@@ -208,3 +208,9 @@ sections:
     assert after["kegel-basics.mp3"] == stamps["kegel-basics.mp3"]
     assert after["mine.mp3"] != stamps["mine.mp3"]
     assert "Squeeze softly" in (out / "en" / "mine.vtt").read_text(encoding="utf-8")
+
+
+def test_korean_page_is_in_korean(site):
+    page = (site / "ko" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="ko">' in page and "<summary>대본</summary>" in page and "Transcript" not in page
+    assert "케겔 기초 운동" in page
