@@ -243,13 +243,13 @@ def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> Non
         for elapsed in range(first_count, whole):
             number = elapsed if step.count == "up" else whole - elapsed
             timeline.add_cue(
-                start + to_samples(elapsed), _count_word(context, number), f"count.{number}", "count", step.location
+                start + to_samples(elapsed),
+                _number_word(context.catalog, number, "count"),
+                f"count.{number}",
+                "count",
+                step.location,
             )
     timeline.advance(to_samples(seconds), step.location)
-
-
-def _count_word(context: _Context, number: int) -> str:
-    return _number_word(context.catalog, number, "count")
 
 
 def _number_word(catalog: Catalog, value: float | int, style: str) -> str:

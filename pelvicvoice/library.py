@@ -79,15 +79,11 @@ class Library:
         problems: list[Problem] = []
         for language in program.languages:
             try:
-                expand(program, language, _defaults(program), self.catalogs[language], self.voices[language].rate)
+                expand(program, language, program.defaults, self.catalogs[language], self.voices[language].rate)
             except PelvicvoiceError as error:
                 problems.extend(error.problems)
         if problems:
             raise DefinitionError(problems)
-
-
-def _defaults(program: Program) -> dict[str, float | int]:
-    return {name: parameter.default for name, parameter in program.parameters.items()}
 
 
 def _phrase_problems(steps: tuple[Step, ...], program: Program, catalog: Catalog, names: set[str]) -> list[Problem]:

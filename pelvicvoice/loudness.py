@@ -96,11 +96,6 @@ def integrated_loudness(script: CueScript, clips: dict[str, np.ndarray]) -> floa
     return -0.691 + 10 * math.log10(gated.mean()) + _DUAL_MONO_OFFSET
 
 
-def true_peak(clip: np.ndarray) -> float:
-    """Return a clip's true peak in dBTP, from 4x oversampling."""
-    return 20 * math.log10(max(np.abs(_oversampled(clip)).max(initial=0.0), 1e-9) / _FULL_SCALE)
-
-
 def _oversampled(clip: np.ndarray) -> np.ndarray:
     # A power-of-two length keeps the FFTs fast; the zeros added after the clip change nothing.
     size = 1 << max(1, math.ceil(math.log2(len(clip))))

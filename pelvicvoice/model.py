@@ -119,6 +119,11 @@ class Program:
         """Return the languages the program speaks, in the order of its titles."""
         return tuple(self.titles)
 
+    @property
+    def defaults(self) -> dict[str, float | int]:
+        """Return every parameter's default value."""
+        return {name: parameter.default for name, parameter in self.parameters.items()}
+
 
 @dataclass(frozen=True)
 class Catalog:

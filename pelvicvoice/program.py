@@ -344,7 +344,7 @@ class _ProgramReader:
 
 def parse_overrides(program: Program, assignments: tuple[str, ...], level: str | None = None) -> dict[str, float | int]:
     """Apply a level, then `name=value` assignments, to the program's defaults; report every bad one."""
-    values: dict[str, float | int] = {name: p.default for name, p in program.parameters.items()}
+    values = program.defaults
     problems = []
     if level is not None:
         if level in program.levels:

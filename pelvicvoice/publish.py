@@ -69,13 +69,12 @@ def episodes_from_programs(
     library: Library, names: tuple[str, ...], languages: tuple[str, ...], start: datetime
 ) -> list[PlannedEpisode]:
     """Plan one episode per program (and per level of it) and language, a minute apart."""
-    episodes = []
+    requests = []
     for name in names:
         program = library.find(name)
         for level in (None, *program.levels):
-            for request in make_requests(library, (name,), languages or ("all",), (), level):
-                episodes.append(PlannedEpisode(_named(request), start))
-    return [replace(episode, published=start + timedelta(minutes=index)) for index, episode in enumerate(episodes)]
+            requests.extend(make_requests(library, (name,), languages or ("all",), (), level))
+    return [PlannedEpisode(_named(request), start + timedelta(minutes=index)) for index, request in enumerate(requests)]
 
 
 def episodes_from_plan(
@@ -120,7 +119,7 @@ def plan_publication(
 
 def _named(request: SessionRequest) -> SessionRequest:
     """Name an episode by its program, level and changed settings: stable across rebuilds."""
-    defaults = {name: parameter.default for name, parameter in request.program.parameters.items()}
+    defaults = request.program.defaults
     changed = [f"{name}{value:g}" for name, value in sorted(request.parameters.items()) if value != defaults[name]]
     if request.level:
         level_values = request.program.levels[request.level].values
@@ -167,7 +166,7 @@ def publish(
     manifest = {_relative(episode): hashes[id(episode)] for episode in episodes}
     _write_text(manifest_path, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     _write_bytes(out_dir / "cover.png", png_bytes(cover_pixels()))
-    feeds, pages = [], {}
+    feed_files, feeds = [], []
     for language, group in sorted(by_language.items()):
         folder = out_dir / language
         folder.mkdir(parents=True, exist_ok=True)
@@ -197,10 +196,10 @@ def publish(
         _write_bytes(folder / "feed.xml", feed_xml(feed))
         label = library.catalogs[language].phrases["site_transcript"]
         _write_text(folder / "index.html", language_html(feed, page_entries, label))
-        feeds.append(folder / "feed.xml")
-        pages[language] = feed
-    _write_text(out_dir / "index.html", index_html(list(pages.values())))
-    return PublishReport(len(stale), len(episodes) - len(stale), tuple(feeds), time.perf_counter() - started)
+        feed_files.append(folder / "feed.xml")
+        feeds.append(feed)
+    _write_text(out_dir / "index.html", index_html(feeds))
+    return PublishReport(len(stale), len(episodes) - len(stale), tuple(feed_files), time.perf_counter() - started)
 
 
 def _relative(episode: PlannedEpisode) -> str:

@@ -164,8 +164,6 @@ def _worker_context():
 class IsolatedSpeech:
     """Speak many phrases, each in a fresh worker process, several at a time."""
 
-    name = "espeak-ng"
-
     def __init__(
         self,
         workers: int | None = None,
