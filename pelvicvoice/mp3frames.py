@@ -33,18 +33,24 @@ def split_frames(data: bytes) -> list[bytes]:
     """Split an MP3 stream (no ID3 tag) into its frames."""
     frames, position = [], 0
     while position < len(data):
-        if position + 4 > len(data):
-            raise FrameError(f"truncated frame header at byte {position}")
-        header = int.from_bytes(data[position : position + 4], "big")
-        if header >> 21 != 0x7FF or (header >> 19) & 3 != 2 or (header >> 17) & 3 != 1:
-            raise FrameError(f"no MPEG-2 Layer III frame at byte {position}")
-        bitrate = _MPEG2_BITRATES_KBPS[(header >> 12) & 15] * 1000
-        size = 72 * bitrate // SAMPLE_RATE + ((header >> 9) & 1)
-        if size <= 4 or position + size > len(data):
-            raise FrameError(f"frame at byte {position} runs past the end")
+        size = _frame_size(data, position)
         frames.append(data[position : position + size])
         position += size
     return frames
+
+
+def _frame_size(data: bytes, position: int) -> int:
+    """Return the size of the frame that starts at position, checking it fits."""
+    if position + 4 > len(data):
+        raise FrameError(f"truncated frame header at byte {position}")
+    header = int.from_bytes(data[position : position + 4], "big")
+    if header >> 21 != 0x7FF or (header >> 19) & 3 != 2 or (header >> 17) & 3 != 1:
+        raise FrameError(f"no MPEG-2 Layer III frame at byte {position}")
+    bitrate = _MPEG2_BITRATES_KBPS[(header >> 12) & 15] * 1000
+    size = 72 * bitrate // SAMPLE_RATE + ((header >> 9) & 1)
+    if size <= 4 or position + size > len(data):
+        raise FrameError(f"frame at byte {position} runs past the end")
+    return size
 
 
 def audio_frame_count(total_samples: int) -> int:
@@ -202,10 +208,9 @@ def info_frame(template: InfoTemplate, audio_frames: list[bytes], total_samples:
 
 def decoded_samples(stream: bytes) -> int:
     """Return how many samples an MP3 (without ID3 tag) decodes to, from its Info header."""
-    frames = split_frames(stream)
-    template = InfoTemplate.from_frame(frames[0])
-    at = template.offset
-    count = int.from_bytes(frames[0][at + 8 : at + 12], "big")
+    info = stream[: _frame_size(stream, 0)]  # the Info frame is all it takes
+    at = InfoTemplate.from_frame(info).offset
+    count = int.from_bytes(info[at + 8 : at + 12], "big")
     lame = at + _INFO_FIELDS
-    delay_padding = int.from_bytes(frames[0][lame + 21 : lame + 24], "big")
+    delay_padding = int.from_bytes(info[lame + 21 : lame + 24], "big")
     return count * FRAME_SAMPLES - (delay_padding >> 12) - (delay_padding & 0xFFF)
