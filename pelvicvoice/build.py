@@ -200,13 +200,17 @@ def make_requests(
     languages: tuple[str, ...],
     assignments: tuple[str, ...],
     level: str | None = None,
+    origin: Location | None = None,
 ) -> list[SessionRequest]:
-    """Resolve programs, languages ('all' = each program's own), a level and --set values into requests."""
+    """Resolve programs, languages ('all' = each program's own), a level and --set values into requests.
+
+    What the caller asked for that cannot be had is reported at origin, when it is given.
+    """
     requests, problems = [], []
     for name in names:
         try:
-            program = library.find(name)
-            values = parse_overrides(program, assignments, level)
+            program = library.find(name, origin)
+            values = parse_overrides(program, assignments, level, origin)
         except PelvicvoiceError as error:
             problems.extend(error.problems)
             continue
@@ -215,7 +219,7 @@ def make_requests(
             if language not in program.languages:
                 problems.append(
                     Problem(
-                        program.location,
+                        origin or program.location,
                         f"program {program.id!r} has no {language!r} version; it has {', '.join(program.languages)}",
                     )
                 )

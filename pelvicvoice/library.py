@@ -36,8 +36,11 @@ class Library:
         """Return the ids of the built-in programs, sorted."""
         return sorted(path.stem for path in builtin_program_dir().glob("*.yaml"))
 
-    def find(self, name: str) -> Program:
-        """Load a program given a built-in id or a path to a YAML file, and check it."""
+    def find(self, name: str, origin: Location | None = None) -> Program:
+        """Load a program given a built-in id or a path to a YAML file, and check it.
+
+        An unknown name is reported at origin (where it was asked for) when that is given.
+        """
         path = Path(name)
         if name in self.builtin_ids():
             program, problems = load_program(
@@ -48,7 +51,8 @@ class Library:
         else:
             known = ", ".join(self.builtin_ids())
             raise DefinitionError.at(
-                Location(name), f"no built-in program {name!r} and no such file; use one of: {known}, or a .yaml path"
+                origin or Location(name),
+                f"no built-in program {name!r} and no such file; use one of: {known}, or a .yaml path",
             )
         problems = problems + self.language_problems(program)
         if problems:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pelvicvoice.build import make_requests
-from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError, Problem
+from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
 from pelvicvoice.library import Library
 from pelvicvoice.model import SessionRequest
 from pelvicvoice.schema import SLUG, check_keys, expect_language_texts, expect_list, expect_mapping, expect_text
@@ -90,16 +90,13 @@ def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> l
         phase_requests = []
         for entry in phase.entries:
             try:
-                phase_requests.append(make_requests(library, (entry.program,), languages, entry.settings, entry.level))
-            except PelvicvoiceError as error:
-                # Problems of what the plan asks for (an unknown program, --set, --level) belong to
-                # the plan line; problems inside a program file keep their own place.
-                problems.extend(
-                    Problem(entry.location, problem.message)
-                    if problem.message.startswith("--") or not problem.location.line
-                    else problem
-                    for problem in error.problems
+                phase_requests.append(
+                    make_requests(
+                        library, (entry.program,), languages, entry.settings, entry.level, origin=entry.location
+                    )
                 )
+            except PelvicvoiceError as error:
+                problems.extend(error.problems)
         result.append(phase_requests)
     if problems:
         raise DefinitionError(problems)

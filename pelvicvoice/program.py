@@ -342,8 +342,14 @@ class _ProgramReader:
         return int(number) if integer else number
 
 
-def parse_overrides(program: Program, assignments: tuple[str, ...], level: str | None = None) -> dict[str, float | int]:
-    """Apply a level, then `name=value` assignments, to the program's defaults; report every bad one."""
+def parse_overrides(
+    program: Program, assignments: tuple[str, ...], level: str | None = None, origin: Location | None = None
+) -> dict[str, float | int]:
+    """Apply a level, then `name=value` assignments, to the program's defaults; report every bad one.
+
+    Problems are reported at origin (where the settings were asked for) when it is given,
+    else at the parameter in the program file.
+    """
     values = program.defaults
     problems = []
     if level is not None:
@@ -352,12 +358,15 @@ def parse_overrides(program: Program, assignments: tuple[str, ...], level: str |
         else:
             known = ", ".join(program.levels) or "none"
             problems.append(
-                Problem(program.location, f"--level {level}: program {program.id!r} has no such level; known: {known}")
+                Problem(
+                    origin or program.location,
+                    f"--level {level}: program {program.id!r} has no such level; known: {known}",
+                )
             )
     for assignment in assignments:
         name, sep, text = (part.strip() for part in assignment.partition("="))
         parameter = program.parameters.get(name)
-        where = parameter.location if parameter else program.location
+        where = origin or (parameter.location if parameter else program.location)
         prefix = f"--set {assignment}: "
         if not sep:
             problems.append(Problem(where, prefix + "expected name=value, e.g. --set hold=8"))
