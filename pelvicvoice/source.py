@@ -26,6 +26,9 @@ _PLAIN_TAGS = {
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
+# PyYAML's libyaml binding, where the wheel has it.
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DocPath = tuple  # a path into a document: keys (str) and indexes (int)
 # Markers in a DocPath for places that have no key of their own.
 DUPLICATE = "<duplicate>"
@@ -107,11 +110,34 @@ def load_document(path: Path, display_name: str | None = None) -> Document:
 def parse_document(text: str, name: str) -> Document:
     """Parse YAML text into a Document; syntax errors and unsafe tags are problems."""
     try:
+        loader = _FastLoader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, ValueError):
+        # libyaml reads a valid document many times faster; the pure-Python parser names the
+        # exact place and cause of a problem, so it reads again what libyaml rejects.
+        loader, node = _compose_reporting(text, name)
+    document = Document(name, None)
+    if node is None:
+        document.data = None
+        return document
+    problems = ProblemList(document)
+    converter = _Converter(loader, document, problems)
+    document.data = converter.convert(node, ())
+    problems.raise_if_any()
+    return document
+
+
+def _compose_reporting(text: str, name: str) -> tuple[yaml.SafeLoader, yaml.Node | None]:
+    """Compose with the pure-Python parser, turning its errors into located problems."""
+    try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as error:
         raise _unreadable_character(text, name, error) from None
     try:
-        node = loader.get_single_node()
+        return loader, loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
@@ -123,15 +149,6 @@ def parse_document(text: str, name: str) -> Document:
         raise DefinitionError.at(Location(name, 1, 1), f"YAML error: {error}") from None
     finally:
         loader.dispose()
-    document = Document(name, None)
-    if node is None:
-        document.data = None
-        return document
-    problems = ProblemList(document)
-    converter = _Converter(loader, document, problems)
-    document.data = converter.convert(node, ())
-    problems.raise_if_any()
-    return document
 
 
 def _unreadable_character(text: str, name: str, error: yaml.reader.ReaderError) -> DefinitionError:
@@ -148,7 +165,7 @@ def _unreadable_character(text: str, name: str, error: yaml.reader.ReaderError) 
 class _Converter:
     """Turn composed YAML nodes into dicts, lists and scalars, recording locations."""
 
-    def __init__(self, loader: yaml.SafeLoader, document: Document, problems: ProblemList):
+    def __init__(self, loader: yaml.constructor.SafeConstructor, document: Document, problems: ProblemList):
         self.loader = loader
         self.document = document
         self.problems = problems
