@@ -8,6 +8,7 @@ players trim to the exact length) and two CRC-16s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,52 +89,73 @@ def crc16_each(chunks: list[bytes]) -> list[int]:
     return results
 
 
-class StreamCrc:
-    """CRC-16 of a long stream made of few distinct frames, without reading every byte.
+def joined_crcs(crcs: Sequence[int], sizes: Sequence[int], starts: Sequence[int]) -> list[int]:
+    """Return the CRC-16 of each segment of byte strings joined end to end, from their CRCs and sizes.
 
-    The CRC is linear: crc(A + B) = advance(crc(A), len(B)) ^ crc(B), where advance feeds
-    zero bytes and is a 16x16 bit matrix. A run of k equal frames is folded in at once:
-    the run's (advance, crc) is built by doubling, like a power.
+    Segments begin at the indexes in starts. The CRC is linear: crc(A + B) equals crc(A)
+    advanced over len(B) zero bytes, XOR crc(B). So a segment's CRC is the XOR of its strings'
+    CRCs, each advanced over the bytes after it in the segment: one table lookup per set bit of
+    that count, done for every string at once.
     """
-
-    def __init__(self, frames: list[bytes]):
-        distinct = list(dict.fromkeys(frames))
-        crcs = dict(zip(distinct, crc16_each(distinct), strict=True))
-        one_byte = tuple(crc16(b"\0", 1 << bit) for bit in range(16))
-        advance = {length: _power(one_byte, length) for length in {len(frame) for frame in distinct}}
-        doublings: dict[bytes, list[tuple[tuple[int, ...], int]]] = {}
-        self.value = 0
-        self.size = 0
-        index = 0
-        while index < len(frames):
-            frame = frames[index]
-            run = 1
-            while index + run < len(frames) and frames[index + run] is frame:
-                run += 1
-            if run == 1:
-                self.value = _apply(advance[len(frame)], self.value) ^ crcs[frame]
-            else:
-                if frame not in doublings:
-                    doublings[frame] = _doublings(advance[len(frame)], crcs[frame], len(frames))
-                # Equal blocks commute: fold in 2**k copies for every bit k of the run.
-                for bit, (matrix, crc) in enumerate(doublings[frame]):
-                    if run >> bit & 1:
-                        self.value = _apply(matrix, self.value) ^ crc
-            self.size += len(frame) * run
-            index += run
+    ends = np.cumsum(np.asarray(sizes, dtype=np.int64))
+    segment_ends = ends[np.append(np.asarray(starts[1:], dtype=np.int64), len(ends)) - 1]
+    after = np.repeat(segment_ends, np.diff(np.append(np.asarray(starts, dtype=np.int64), len(ends)))) - ends
+    values = np.asarray(crcs, dtype=np.int64)
+    for bit, (low, high) in enumerate(_zero_byte_advances(int(after.max(initial=0)).bit_length())):
+        values = np.where(after >> bit & 1 == 1, low[values & 0xFF] ^ high[values >> 8], values)
+    return np.bitwise_xor.reduceat(values, np.asarray(starts, dtype=np.int64)).tolist() if len(values) else []
 
 
-def _doublings(matrix: tuple[int, ...], crc: int, most: int) -> list[tuple[tuple[int, ...], int]]:
-    """Return (advance, crc) of 1, 2, 4, ... copies of a block, up to `most` copies."""
-    table = [(matrix, crc)]
-    while 1 << len(table) <= most:
-        matrix, crc = table[-1]
-        table.append((_compose(matrix, matrix), _apply(matrix, crc) ^ crc))
-    return table
+def _zero_byte_advances(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return lookup tables that advance a CRC over 1, 2, 4, ... 2**(count-1) zero bytes.
+
+    Each advance is linear in the 16 CRC bits, so two 256-entry tables (low and high byte of
+    the CRC) hold it; the advance over 2n bytes is the advance over n bytes done twice.
+    """
+    columns = np.array([crc16(b"\0", 1 << bit) for bit in range(16)], dtype=np.int64)
+    advances = []
+    for _ in range(count):
+        tables = _byte_tables(columns)
+        advances.append(tables)
+        basis = _advance(tables, 1 << np.arange(16, dtype=np.int64))
+        columns = _advance(tables, basis)
+    return advances
 
 
-def _compose(first: tuple[int, ...], then: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(_apply(then, column) for column in first)
+def _byte_tables(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tabulate the linear map with these 16 columns for the low and the high byte of its input."""
+    byte = np.arange(256, dtype=np.int64)
+    low, high = np.zeros(256, dtype=np.int64), np.zeros(256, dtype=np.int64)
+    for bit in range(8):
+        chosen = byte >> bit & 1 == 1
+        low ^= np.where(chosen, columns[bit], 0)
+        high ^= np.where(chosen, columns[bit + 8], 0)
+    return low, high
+
+
+def _advance(tables: tuple[np.ndarray, np.ndarray], values: np.ndarray) -> np.ndarray:
+    low, high = tables
+    return low[values & 0xFF] ^ high[values >> 8]
+
+
+@dataclass(frozen=True)
+class FrameRun:
+    """Audio frames written back to back: their bytes, each frame's size, and the CRC-16 of the bytes."""
+
+    data: bytes
+    sizes: tuple[int, ...]
+    crc: int
+
+
+def frame_runs(frame_lists: list[list[bytes]]) -> list[FrameRun]:
+    """Join each (non-empty) list of frames into a run, computing all their CRCs at once."""
+    frames = [frame for frames in frame_lists for frame in frames]
+    starts = np.cumsum([0] + [len(frames) for frames in frame_lists[:-1]]).tolist()
+    crcs = joined_crcs(crc16_each(frames), [len(frame) for frame in frames], starts) if frames else []
+    return [
+        FrameRun(b"".join(frames), tuple(len(frame) for frame in frames), crc)
+        for frames, crc in zip(frame_lists, crcs, strict=True)
+    ]
 
 
 def _seek_table(info_size: int, frame_sizes: list[int], total: int) -> bytes:
@@ -149,24 +171,6 @@ def _seek_table(info_size: int, frame_sizes: list[int], total: int) -> bytes:
     positions = ends[every - 1 :: every][: len(frame_sizes) // every].tolist()
     count = len(positions)
     return bytes([0] + [min(255, 256 * positions[i * count // 100] // total) for i in range(1, 100)])
-
-
-def _apply(matrix: tuple[int, ...], vector: int) -> int:
-    result = 0
-    for bit, column in enumerate(matrix):
-        if vector >> bit & 1:
-            result ^= column
-    return result
-
-
-def _power(matrix: tuple[int, ...], exponent: int) -> tuple[int, ...]:
-    result = tuple(1 << bit for bit in range(16))
-    while exponent:
-        if exponent & 1:
-            result = tuple(_apply(matrix, column) for column in result)
-        matrix = tuple(_apply(matrix, column) for column in matrix)
-        exponent >>= 1
-    return result
 
 
 @dataclass(frozen=True)
@@ -185,22 +189,24 @@ class InfoTemplate:
         return cls(frame, offset)
 
 
-def info_frame(template: InfoTemplate, audio_frames: list[bytes], total_samples: int) -> bytes:
-    """Write the Info frame for these audio frames holding total_samples of audio."""
+def info_frame(template: InfoTemplate, layout: list[tuple[FrameRun, int]], total_samples: int) -> bytes:
+    """Write the Info frame for audio laid out as (run, times repeated), holding total_samples of audio."""
     frame = bytearray(template.frame)
     at = template.offset
-    crc = StreamCrc(audio_frames)
-    size = len(frame) + crc.size
-    padding = len(audio_frames) * FRAME_SAMPLES - ENCODER_DELAY - total_samples
+    crcs = [run.crc for run, times in layout for _ in range(times)]
+    run_sizes = [len(run.data) for run, times in layout for _ in range(times)]
+    frame_sizes = [size for run, times in layout for size in run.sizes * times]
+    size = len(frame) + sum(run_sizes)
+    padding = len(frame_sizes) * FRAME_SAMPLES - ENCODER_DELAY - total_samples
     if not 0 <= padding < 1 << 12:
-        raise FrameError(f"{len(audio_frames)} frames cannot hold {total_samples} samples")
-    frame[at + 8 : at + 12] = len(audio_frames).to_bytes(4, "big")
+        raise FrameError(f"{len(frame_sizes)} frames cannot hold {total_samples} samples")
+    frame[at + 8 : at + 12] = len(frame_sizes).to_bytes(4, "big")
     frame[at + 12 : at + 16] = size.to_bytes(4, "big")
-    frame[at + 16 : at + 116] = _seek_table(len(frame), [len(audio) for audio in audio_frames], size)
+    frame[at + 16 : at + 116] = _seek_table(len(frame), frame_sizes, size)
     lame = at + _INFO_FIELDS
     frame[lame + 21 : lame + 24] = ((ENCODER_DELAY << 12) + padding).to_bytes(3, "big")
     frame[lame + 28 : lame + 32] = size.to_bytes(4, "big")
-    frame[lame + 32 : lame + 34] = crc.value.to_bytes(2, "big")
+    frame[lame + 32 : lame + 34] = joined_crcs(crcs, run_sizes, [0])[0].to_bytes(2, "big") if crcs else b"\0\0"
     frame[lame + 34 : lame + 36] = b"\0\0"
     frame[lame + 34 : lame + 36] = crc16(bytes(frame[:_TAG_CRC_SPAN])).to_bytes(2, "big")
     return bytes(frame)

@@ -9,10 +9,10 @@ the whole. The result decodes like an encode of the whole timeline (tested).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from bisect import bisect_left
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -20,8 +20,17 @@ from typing import BinaryIO
 import numpy as np
 
 from pelvicvoice.ffmpeg import encode_frames, encoder_identity
-from pelvicvoice.model import FRAME_SAMPLES, CueScript
-from pelvicvoice.mp3frames import STREAM_OFFSET, FrameError, InfoTemplate, audio_frame_count, info_frame, split_frames
+from pelvicvoice.model import FRAME_SAMPLES, Cue, CueScript
+from pelvicvoice.mp3frames import (
+    STREAM_OFFSET,
+    FrameError,
+    FrameRun,
+    InfoTemplate,
+    audio_frame_count,
+    frame_runs,
+    info_frame,
+    split_frames,
+)
 from pelvicvoice.render import render_range
 from pelvicvoice.store import read_entry, write_entry
 
@@ -31,8 +40,9 @@ CONTEXT_FRAMES = 3
 GUARD_FRAMES = 2
 # When speech fills more of the session than this, encoding the whole timeline is as fast.
 MOSTLY_SPEECH = 0.8
+# Bump when what a chunk's samples are made of, or how its frames are cut, changes.
+CHUNK_FORMAT_VERSION = 1
 _SILENCE_FRAMES = 24
-_WRITE_FRAMES = 4096
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ def plan_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
 
 
 class ChunkRenderer:
-    """Render the samples a chunk is encoded from, with its run-up and run-out."""
+    """Render the samples a chunk is encoded from, with its run-up and run-out, or describe them."""
 
     def __init__(self, script: CueScript, clips: dict[str, np.ndarray]):
         self.script = script
@@ -67,13 +77,35 @@ class ChunkRenderer:
         self.cues = sorted(script.cues, key=lambda cue: cue.start)
         self.starts = [cue.start for cue in self.cues]
         self.longest = max((len(clip) for clip in clips.values()), default=0)
+        self.digests = {
+            name: hashlib.sha256(clips[name].astype("<i2").tobytes()).hexdigest()
+            for name in dict.fromkeys(cue.clip for cue in script.cues)
+        }
 
     def __call__(self, chunk: Chunk) -> np.ndarray:
-        start = (chunk.first - CONTEXT_FRAMES) * FRAME_SAMPLES
-        stop = (chunk.stop + CONTEXT_FRAMES) * FRAME_SAMPLES
+        start, stop = _span(chunk)
+        return render_range(self._nearby(start, stop), self.clips, self.script.total, start, stop)
+
+    def placement(self, chunk: Chunk) -> list:
+        """Describe everything the chunk's samples are made from: equal descriptions, equal samples."""
+        start, stop = _span(chunk)
+        # render_range writes only within the session, and a later cue over an earlier one.
+        low, high = max(start, 0), min(stop, self.script.total)
+        placed = [
+            [self.digests[cue.clip], cue.start - start]
+            for cue in self._nearby(start, stop)
+            if cue.start < high and cue.start + len(self.clips[cue.clip]) > low
+        ]
+        return [stop - start, low - start, high - start, placed]
+
+    def _nearby(self, start: int, stop: int) -> list[Cue]:
         # Only cues that can reach into the range: a long session has thousands.
-        nearby = self.cues[bisect_left(self.starts, start - self.longest) : bisect_left(self.starts, stop)]
-        return render_range(nearby, self.clips, self.script.total, start, stop)
+        return self.cues[bisect_left(self.starts, start - self.longest) : bisect_left(self.starts, stop)]
+
+
+def _span(chunk: Chunk) -> tuple[int, int]:
+    """Return the samples a chunk is encoded from: its frames and the encoder's run-up and run-out."""
+    return (chunk.first - CONTEXT_FRAMES) * FRAME_SAMPLES, (chunk.stop + CONTEXT_FRAMES) * FRAME_SAMPLES
 
 
 @dataclass
@@ -94,58 +126,66 @@ class ChunkEncoder:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     stats: SpliceStats = field(default_factory=SpliceStats)
 
-    def silence(self) -> tuple[bytes, InfoTemplate]:
+    def silence(self) -> tuple[FrameRun, InfoTemplate]:
         """Return one encoded frame of silence and an Info frame to write headers from."""
-        pcm = np.zeros(_SILENCE_FRAMES * FRAME_SAMPLES, np.int16)
-        key = self.key(pcm)
-        frames = self.frames([key], lambda _: pcm, keep=None)[key]
-        return frames[len(frames) // 2], InfoTemplate.from_frame(frames[0])
+        key = self.key(["silence", _SILENCE_FRAMES])
+        encoded = self.runs([key], lambda _: np.zeros(_SILENCE_FRAMES * FRAME_SAMPLES, np.int16), keep=None)[key]
+        frames = split_frames(encoded.data)
+        return frame_runs([[frames[len(frames) // 2]]])[0], InfoTemplate.from_frame(frames[0])
 
-    def frames(
+    def runs(
         self, keys: list[str], render: Callable[[str], np.ndarray], keep: dict[str, int] | None
-    ) -> dict[str, list[bytes]]:
-        """Return frames for each key: from the cache, or rendered, encoded (in parallel) and cached.
+    ) -> dict[str, FrameRun]:
+        """Return the frames of each key: from the cache, or rendered, encoded (in parallel) and cached.
 
         With keep, the run-up and run-out are removed and keep[key] frames remain.
         """
         found = {}
         for key in dict.fromkeys(keys):
-            frames = self._load(key)
+            run = self._load(key)
             # A damaged entry (cut at a frame boundary) would shift every later frame: re-encode it.
-            if frames is not None and (keep is None or len(frames) == keep[key]):
-                found[key] = frames
+            if run is not None and (keep is None or len(run.sizes) == keep[key]):
+                found[key] = run
         missing = [key for key in dict.fromkeys(keys) if key not in found]
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            encoded = list(pool.map(lambda key: self.encode(render(key)), missing))
-        for key, frames in zip(missing, encoded, strict=True):
-            if keep is not None:
-                frames = frames[1:][CONTEXT_FRAMES : CONTEXT_FRAMES + keep[key]]
+        encoded = []
+        if missing:
+            # Imported here: a warm build encodes nothing, and start-up counts in its time.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                encoded = list(pool.map(lambda key: self.encode(render(key)), missing))
+        if keep is not None:
+            encoded = [
+                frames[1:][CONTEXT_FRAMES : CONTEXT_FRAMES + keep[key]]
+                for key, frames in zip(missing, encoded, strict=True)
+            ]
+            for key, frames in zip(missing, encoded, strict=True):
                 if len(frames) != keep[key]:
                     raise FrameError(f"the encoder returned {len(frames)} frames, not {keep[key]}")
-            self._store(key, frames)
-            found[key] = frames
+        for key, run in zip(missing, frame_runs(encoded), strict=True):
+            write_entry(self._path(key), run.crc.to_bytes(2, "big") + run.data)
+            found[key] = run
         self.stats.encoded += len(missing)
         self.stats.cached += len(found) - len(missing)
         return found
 
-    def key(self, pcm: np.ndarray) -> str:
-        """Return the cache key of a chunk's samples."""
-        digest = hashlib.sha256(f"{self.identity}|{CONTEXT_FRAMES}|".encode())
-        digest.update(pcm.astype("<i2").tobytes())
-        return digest.hexdigest()
+    def key(self, description: list) -> str:
+        """Return the cache key of a chunk described by what its samples are made from."""
+        material = json.dumps([CHUNK_FORMAT_VERSION, self.identity, CONTEXT_FRAMES, description])
+        return hashlib.sha256(material.encode()).hexdigest()
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.mp3"
 
-    def _load(self, key: str) -> list[bytes] | None:
+    def _load(self, key: str) -> FrameRun | None:
         payload = read_entry(self._path(key))
+        if payload is None or len(payload) < 2:
+            return None
         try:
-            return split_frames(payload) if payload is not None else None
+            sizes = tuple(len(frame) for frame in split_frames(payload[2:]))
         except FrameError:
             return None
-
-    def _store(self, key: str, frames: list[bytes]) -> None:
-        write_entry(self._path(key), b"".join(frames))
+        return FrameRun(payload[2:], sizes, int.from_bytes(payload[:2], "big"))
 
 
 def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray], encoder: ChunkEncoder) -> bool:
@@ -154,20 +194,26 @@ def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray
     chunks = plan_chunks(script, {name: len(clip) for name, clip in clips.items()})
     if sum(chunk.stop - chunk.first for chunk in chunks) > MOSTLY_SPEECH * frame_count:
         return False
-    # Only keys are kept, and samples are rendered again for what must be encoded: a long
-    # session holds little audio at once.
+    # Chunks are keyed by what they are made of, so samples are rendered only for chunks that
+    # must be encoded: a warm build renders nothing, and a long session holds little audio at once.
     render = ChunkRenderer(script, clips)
-    keys = [encoder.key(render(chunk)) for chunk in chunks]
+    keys = [encoder.key(render.placement(chunk)) for chunk in chunks]
     chunk_of = dict(zip(keys, chunks, strict=True))
     lengths = {key: chunk.stop - chunk.first for key, chunk in chunk_of.items()}
-    found = encoder.frames(keys, lambda key: render(chunk_of[key]), lengths)
+    found = encoder.runs(keys, lambda key: render(chunk_of[key]), lengths)
     silence, template = encoder.silence()
-    frames = [silence] * frame_count
+    layout: list[tuple[FrameRun, int]] = []
+    position = 0
     for chunk, key in zip(chunks, keys, strict=True):
-        frames[chunk.first : chunk.stop] = found[key]
-    file.write(info_frame(template, frames, script.total))
-    for first in range(0, len(frames), _WRITE_FRAMES):
-        file.write(b"".join(frames[first : first + _WRITE_FRAMES]))
+        if chunk.first > position:
+            layout.append((silence, chunk.first - position))
+        layout.append((found[key], 1))
+        position = chunk.stop
+    if frame_count > position:
+        layout.append((silence, frame_count - position))
+    file.write(info_frame(template, layout, script.total))
+    for run, times in layout:
+        file.write(run.data * times)
     return True
 
 

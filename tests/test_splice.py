@@ -14,11 +14,12 @@ from pelvicvoice.ffmpeg import decode_to_samples, encode_frames, encode_mp3
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
 from pelvicvoice.mp3frames import (
     InfoTemplate,
-    StreamCrc,
     audio_frame_count,
     crc16,
     crc16_each,
+    frame_runs,
     info_frame,
+    joined_crcs,
     split_frames,
 )
 from pelvicvoice.render import render_blocks
@@ -117,13 +118,22 @@ def test_info_header_is_the_encoders_own(samples):
     frames = encode_frames(noise)
     template = InfoTemplate.from_frame(encode_frames(np.zeros(5000, np.int16))[0])
     assert len(frames) - 1 == audio_frame_count(samples)
-    assert info_frame(template, frames[1:], samples) == frames[0]
+    assert info_frame(template, [(run, 1) for run in frame_runs([frames[1:2], frames[2:]])], samples) == frames[0]
 
 
-def test_stream_crc_equals_the_crc_of_the_joined_frames():
-    frames = [bytes([7]) * 209, bytes(range(208)), bytes([7]) * 209, b"\xff" * 208] * 50
-    assert StreamCrc(frames).value == crc16(b"".join(frames))
-    assert crc16_each(frames[:4]) == [crc16(frame) for frame in frames[:4]]
+def test_joined_crcs_equal_the_crcs_of_the_joined_bytes():
+    rng = np.random.default_rng(7)
+    parts = [rng.bytes(int(size)) for size in rng.integers(0, 5000, 60)] + [b"\xff" * 208] * 30
+    starts = [0, 1, 17, 40, 41, 75]
+    segments = [b"".join(parts[a:b]) for a, b in zip(starts, [*starts[1:], len(parts)], strict=True)]
+    crcs = [crc16(part) for part in parts]
+    assert joined_crcs(crcs, [len(part) for part in parts], starts) == [crc16(segment) for segment in segments]
+    assert crc16_each(parts[:4]) == crcs[:4]
+    runs = frame_runs([parts[:3], parts[3:4]])
+    assert [(run.data, run.crc) for run in runs] == [
+        (b"".join(parts[:3]), crc16(b"".join(parts[:3]))),
+        (parts[3], crcs[3]),
+    ]
     assert split_frames(b"") == []
 
 
