@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import errno
-import multiprocessing
 import os
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,7 +115,11 @@ def build_sessions(
             on_written(session.target)
     else:
         # Sessions are written by worker processes started fresh ("spawn"): no engine state
-        # or threads are inherited, and every core is used.
+        # or threads are inherited, and every core is used. Imported here: a one-session
+        # build never needs them, and their import is a large part of its start-up.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [

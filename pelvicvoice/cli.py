@@ -1,4 +1,8 @@
-"""Command line: each command parses options and calls one pipeline function."""
+"""Command line: each command parses options and calls one pipeline function.
+
+Commands other than show and build import their pipeline modules when they run (as mkdocs
+does): start-up is most of the time of a warm build, and they would only add to it.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,6 @@ from pelvicvoice.clips import clip_provider, default_cache_dir
 from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
-from pelvicvoice.listing import plan_text, program_rows, validate_files, voice_rows
-from pelvicvoice.publish import plan_publication, publish, start_date
-from pelvicvoice.serve import make_server
 from pelvicvoice.speech import IsolatedSpeech
 from pelvicvoice.splice import chunk_encoder
 
@@ -32,6 +33,8 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 def list_command(paths: tuple[str, ...]) -> None:
     """List built-in programs and the given program files."""
+    from pelvicvoice.listing import program_rows
+
     for row in program_rows(_library(), paths):
         click.echo("\t".join(row))
 
@@ -103,6 +106,8 @@ def build_command(
 @click.option("--lang", "language", default=None, help="language code (default: the plan's first)")
 def show_plan_command(plan: str, language: str | None) -> None:
     """Print a training plan week by week: programs, how often, how long."""
+    from pelvicvoice.listing import plan_text
+
     click.echo(plan_text(_library(), plan, language), nl=False)
 
 
@@ -124,6 +129,8 @@ def publish_command(
     cache_dir: Path | None,
 ) -> None:
     """Publish a plan, or programs (default: the whole library), as podcast feeds and a site."""
+    from pelvicvoice.publish import plan_publication, publish, start_date
+
     library = _library()
     episodes, texts = plan_publication(library, sources, languages, start_date(dict(os.environ)))
     cache = cache_dir or default_cache_dir()
@@ -147,6 +154,8 @@ def publish_command(
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 def serve_command(folder: Path, host: str, port: int) -> None:
     """Serve a published folder with byte ranges, so podcast apps can stream and seek."""
+    from pelvicvoice.serve import make_server
+
     server = make_server(folder, host, port)
     click.echo(f"serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")
     try:
@@ -161,6 +170,8 @@ def serve_command(folder: Path, host: str, port: int) -> None:
 @click.option("--lang", "language", default=None, help="only this language")
 def voices_command(language: str | None) -> None:
     """List the voice profiles and the installed espeak-ng voices for their languages."""
+    from pelvicvoice.listing import voice_rows
+
     for row in voice_rows(_library(), language):
         click.echo("\t".join(row))
 
@@ -169,6 +180,8 @@ def voices_command(language: str | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 def validate_command(files: tuple[str, ...]) -> None:
     """Check program files and report every problem; exit 1 if any."""
+    from pelvicvoice.listing import validate_files
+
     for path in validate_files(_library(), files):
         click.echo(f"ok: {path}")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from pelvicvoice.errors import Location, OutputError
+from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.mp3frames import split_frames
 
@@ -42,7 +42,7 @@ def _mp3_arguments(bitrate: str, source: str = "pipe:0") -> list[str]:
 
 def encoder_identity(bitrate: str = MP3_BITRATE) -> str:
     """Name the encoder and its settings (part of the frame cache keys)."""
-    return f"imageio-ffmpeg {metadata.version('imageio-ffmpeg')} {' '.join(_mp3_arguments(bitrate))}"
+    return f"imageio-ffmpeg {distribution_version('imageio-ffmpeg')} {' '.join(_mp3_arguments(bitrate))}"
 
 
 def encode_frames(samples: np.ndarray, bitrate: str = MP3_BITRATE) -> list[bytes]:

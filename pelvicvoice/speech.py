@@ -9,14 +9,13 @@ import os
 import tempfile
 import wave
 from collections.abc import Callable
-from importlib import metadata
-from multiprocessing import TimeoutError
 from pathlib import Path
 
 import numpy as np
 
 from pelvicvoice.audio import SILENCE_THRESHOLD
 from pelvicvoice.errors import Location, SpeechError
+from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
 
 _TEXT_MODE_UTF8 = 1
@@ -24,7 +23,9 @@ _TEXT_MODE_UTF8 = 1
 
 def engine_identity() -> str:
     """Name the engine and its versions without starting it (part of every cache key)."""
-    return f"espeak-ng/espeakng-loader {metadata.version('espeakng-loader')}/pyttsx3 {metadata.version('pyttsx3')}"
+    return (
+        f"espeak-ng/espeakng-loader {distribution_version('espeakng-loader')}/pyttsx3 {distribution_version('pyttsx3')}"
+    )
 
 
 class EspeakEngine:
@@ -197,7 +198,7 @@ class IsolatedSpeech:
                     except Exception as error:  # noqa: BLE001 - whatever a worker meets names the phrase
                         what = (
                             f"took more than {self.timeout:g} s"
-                            if isinstance(error, TimeoutError)
+                            if isinstance(error, context.TimeoutError)
                             else f"failed: {error}"
                         )
                         results[index] = SpeechError.at(
