@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from importlib import metadata
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from pelvicvoice.audio import SILENCE_THRESHOLD, speech_onsets
 from pelvicvoice.build import build_sessions, make_requests, session_script
 from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.mp3frames import split_frames
 
@@ -202,3 +204,8 @@ sections:
     assert "ms more than its 2.00 s slot" in lines[0]  # the slot lasts until the next cue
     assert "Traceback" not in result.stderr
     assert not out.exists() or not any(out.rglob("*.mp3"))
+
+
+def test_distribution_versions_are_those_importlib_metadata_finds():
+    for name in ("imageio-ffmpeg", "espeakng-loader", "pyttsx3", "PyYAML", "numpy"):
+        assert distribution_version(name) == metadata.version(name), name
