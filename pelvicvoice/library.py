@@ -37,9 +37,10 @@ class Library:
         return sorted(path.stem for path in builtin_program_dir().glob("*.yaml"))
 
     def find(self, name: str, origin: Location | None = None) -> Program:
-        """Load a program given a built-in id or a path to a YAML file, and check it.
+        """Load a program given a built-in id or a path to a YAML file, and check its definition.
 
         An unknown name is reported at origin (where it was asked for) when that is given.
+        What only expansion finds is checked where sessions are expanded, or by check_timing.
         """
         path = Path(name)
         if name in self.builtin_ids():
@@ -57,7 +58,6 @@ class Library:
         problems = problems + self.language_problems(program)
         if problems:
             raise DefinitionError(sorted(set(problems), key=lambda p: (p.location, p.message)))
-        self.check_timing(program)
         return program
 
     def language_problems(self, program: Program) -> list[Problem]:

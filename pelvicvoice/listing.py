@@ -48,11 +48,11 @@ def voice_rows(library: Library, language: str | None = None) -> list[tuple[str,
 
 
 def validate_files(library: Library, files: tuple[str, ...]) -> list[str]:
-    """Check every program file; return them if all are valid, else raise every problem."""
+    """Check every program file, expanded in each language; return them if all are valid, else raise every problem."""
     problems: list[Problem] = []
     for name in files:
         try:
-            library.find(name)
+            library.check_timing(library.find(name))
         except PelvicvoiceError as error:
             problems.extend(error.problems)
     if problems:
