@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pelvicvoice.model import CueScript, SessionRequest, VoiceProfile
 from pelvicvoice.program import parse_overrides
 from pelvicvoice.render import overflow_problems, render_blocks
 from pelvicvoice.splice import ChunkEncoder, write_spliced
-from pelvicvoice.tags import session_tags, write_tags
+from pelvicvoice.tags import id3_tag, session_tags
 from pelvicvoice.voices import choose_voice
 
 # Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
@@ -143,29 +144,41 @@ def write_session(
     """Shape the clips, encode (splicing where it can) and tag one session, then move it into place."""
     if shape is not None:
         clips = shape(session.script, clips)
+    tag = id3_tag(session_tags(session.script))
     target = session.target
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_orphans(target)
-        handle, temporary_name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.stem}.{os.getpid()}.", suffix=".mp3.part"
-        )
-        os.close(handle)
+        temporary = _part_file(target)
     except OSError as error:
         raise OutputError.at(Location(str(target.parent)), _os_problem(error)) from None
-    temporary = Path(temporary_name)
+    audio: Path | None = None
     try:
         with temporary.open("wb") as file:
+            file.write(tag)
             spliced = encoder is not None and write_spliced(file, session.script, clips, encoder)
         if not spliced:
-            encode_mp3(render_blocks(session.script, clips), temporary)
-        write_tags(temporary, session_tags(session.script))
+            # ffmpeg writes the Info header by seeking back to the start of a file of its own.
+            audio = _part_file(target)
+            encode_mp3(render_blocks(session.script, clips), audio)
+            with temporary.open("wb") as file, audio.open("rb") as encoded:
+                file.write(tag)
+                shutil.copyfileobj(encoded, file)
         os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, target)
     except OSError as error:
         raise OutputError.at(Location(str(target)), _os_problem(error)) from None
     finally:
         temporary.unlink(missing_ok=True)
+        if audio is not None:
+            audio.unlink(missing_ok=True)
+
+
+def _part_file(target: Path) -> Path:
+    """Create an empty temporary file beside target, named so that _remove_orphans finds it."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.{os.getpid()}.", suffix=".mp3.part")
+    os.close(handle)
+    return Path(name)
 
 
 def _remove_orphans(target: Path) -> None:

@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from mutagen.id3 import ID3
-
 from pelvicvoice import __version__
 from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
 from pelvicvoice.clips import ClipProvider
@@ -29,7 +27,7 @@ from pelvicvoice.plan import Plan, builtin_plan_ids, find_plan, plan_requests
 from pelvicvoice.site import EpisodePage, index_html, language_html
 from pelvicvoice.speech import engine_identity
 from pelvicvoice.splice import ChunkEncoder
-from pelvicvoice.tags import session_tags
+from pelvicvoice.tags import id3_size, session_tags
 
 MANIFEST = ".pelvicvoice-episodes.json"
 # Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
@@ -226,7 +224,7 @@ def _read_manifest(path: Path) -> dict[str, str]:
 
 def _episode(episode: PlannedEpisode, script: CueScript, audio: Path, url: str, page: str) -> Episode:
     data = audio.read_bytes()
-    samples = decoded_samples(data[ID3(audio).size :])
+    samples = decoded_samples(data[id3_size(data) :])
     return Episode(
         title=script.title,
         description=script.description,

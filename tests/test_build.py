@@ -16,7 +16,8 @@ from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples
 from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
-from pelvicvoice.mp3frames import split_frames
+from pelvicvoice.mp3frames import decoded_samples, split_frames
+from pelvicvoice.tags import ChapterTag, SessionTags, id3_size, id3_tag
 
 from conftest import run_cli, write
 
@@ -65,8 +66,31 @@ def test_id3_chapters_match_sections(built, program):
         (round(c["start"] * 1000), round(c["end"] * 1000)) for c in script["chapters"]
     ]
     assert tags["TIT2"].text[0] == script["title"]
+    assert (tags["TALB"].text[0], tags["TPE1"].text[0]) == ("pelvicvoice sessions", "pelvicvoice")
     assert tags["TLAN"].text[0] == "eng"
-    assert "Seed 00" in tags.getall("COMM")[0].text[0]
+    comment = tags.getall("COMM")[0]
+    assert (comment.lang, comment.desc) == ("eng", "")
+    assert "Seed 00" in comment.text[0]
+    assert id3_size(path.read_bytes()) == tags.size
+
+
+def test_id3_tag_carries_any_script_and_many_chapters(tmp_path):
+    chapters = tuple(
+        ChapterTag(f"chp{index}", f"구간 {index} 一会儿 🌸", index * 1000, index * 1000 + 999) for index in range(200)
+    )
+    path = tmp_path / "tagged.mp3"
+    path.write_bytes(id3_tag(SessionTags("골반저 운동", "앨범", "pelvicvoice", "kor", "설명", chapters)))
+    tags = ID3(path)
+    assert tags["TIT2"].text[0] == "골반저 운동"
+    assert tags.getall("COMM")[0].lang == "kor"
+    toc = tags.getall("CTOC")[0]
+    assert toc.child_element_ids == [chapter.element_id for chapter in chapters]
+    assert toc.sub_frames["TIT2"].text[0] == "골반저 운동"
+    read = [tags[f"CHAP:{element}"] for element in toc.child_element_ids]
+    assert [(c.sub_frames["TIT2"].text[0], c.start_time, c.end_time) for c in read] == [
+        (chapter.title, chapter.start_ms, chapter.end_ms) for chapter in chapters
+    ]
+    assert id3_size(path.read_bytes()) == tags.size == path.stat().st_size
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
@@ -101,6 +125,11 @@ def test_second_build_synthesizes_nothing(built, library, tmp_path):
     assert clips.stats.synthesized == 0
     assert clips.stats.cached > 20
     assert [path.name for path in written] == [f"{program}.mp3" for program in PROGRAMS]
+    # Without a chunk encoder the whole timeline is encoded; the tag in front is the same.
+    for path in written:
+        whole, spliced = path.read_bytes(), (built["out"] / "en" / path.name).read_bytes()
+        assert whole[: id3_size(whole)] == spliced[: id3_size(spliced)]
+        assert decoded_samples(whole[id3_size(whole) :]) == decoded_samples(spliced[id3_size(spliced) :])
 
 
 def test_first_build_synthesizes_each_unique_phrase_once(library, tmp_path):
