@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.model import SAMPLE_RATE, Clip
 
 # -40 dBFS: below it a sample counts as silence when trimming and finding speech onsets.
 SILENCE_THRESHOLD = 328
 _TAIL_SAMPLES = round(0.03 * SAMPLE_RATE)  # keep the decay of the last sound
 _FADE_IN_SAMPLES = round(0.001 * SAMPLE_RATE)
 _FADE_OUT_SAMPLES = round(0.01 * SAMPLE_RATE)
+
+
+def clip_of(samples: np.ndarray) -> Clip:
+    """Wrap int16 samples as a clip."""
+    return Clip(samples.astype("<i2").tobytes())
+
+
+def samples_of(clip: Clip) -> np.ndarray:
+    """View a clip's samples as a (read-only) int16 array."""
+    return np.frombuffer(clip.pcm, dtype="<i2")
+
+
+def trimmed_clip(samples: np.ndarray) -> Clip:
+    """Trim speech or a recording (see trim_silence) into a clip."""
+    return clip_of(trim_silence(samples))
 
 
 def trim_silence(samples: np.ndarray) -> np.ndarray:

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from pelvicvoice.clips import ClipProvider
 from pelvicvoice.errors import (
     BuildError,
@@ -22,19 +20,18 @@ from pelvicvoice.errors import (
     Problem,
     SpeechError,
 )
-from pelvicvoice.expand import expand
+from pelvicvoice.expand import MIN_GAP_SECONDS, expand, to_samples
 from pelvicvoice.ffmpeg import encode_mp3
 from pelvicvoice.library import Library
-from pelvicvoice.model import CueScript, SessionRequest, VoiceProfile
+from pelvicvoice.model import Clip, CueScript, SessionRequest, VoiceProfile
 from pelvicvoice.program import parse_overrides
-from pelvicvoice.render import overflow_problems, render_blocks
 from pelvicvoice.splice import ChunkEncoder, write_spliced
 from pelvicvoice.tags import id3_tag, session_tags
 from pelvicvoice.voices import choose_voice
 
 # Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
 # the worker that writes the session, so it must be a module-level function.
-ClipShaper = Callable[[CueScript, dict[str, np.ndarray]], dict[str, np.ndarray]]
+ClipShaper = Callable[[CueScript, dict[str, Clip]], dict[str, Clip]]
 
 
 @dataclass(frozen=True)
@@ -137,7 +134,7 @@ def build_sessions(
 
 def write_session(
     session: PlannedSession,
-    clips: dict[str, np.ndarray],
+    clips: dict[str, Clip],
     encoder: ChunkEncoder | None,
     shape: ClipShaper | None = None,
 ) -> None:
@@ -159,6 +156,8 @@ def write_session(
             spliced = encoder is not None and write_spliced(file, session.script, clips, encoder)
         if not spliced:
             # ffmpeg writes the Info header by seeking back to the start of a file of its own.
+            from pelvicvoice.render import render_blocks  # numpy: only for what cannot be spliced
+
             audio = _part_file(target)
             encode_mp3(render_blocks(session.script, clips), audio)
             with temporary.open("wb") as file, audio.open("rb") as encoded:
@@ -179,6 +178,27 @@ def _part_file(target: Path) -> Path:
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.{os.getpid()}.", suffix=".mp3.part")
     os.close(handle)
     return Path(name)
+
+
+def overflow_problems(script: CueScript, clips: dict[str, Clip]) -> list[Problem]:
+    """Report every cue whose clip, plus the minimum gap, does not end before the next cue."""
+    gap = to_samples(MIN_GAP_SECONDS)
+    rate = script.sample_rate
+    problems = []
+    for cue in script.cues:
+        length = len(clips[cue.clip])
+        slot = cue.end - cue.start
+        if length + gap > slot:
+            overflow_ms = round((length + gap - slot) * 1000 / rate)
+            problems.append(
+                Problem(
+                    cue.origin,
+                    f"{script.program_id} [{script.language}] at {cue.start / rate:.2f} s: {cue.text!r} takes "
+                    f"{length / rate:.2f} s, {overflow_ms} ms more than its {slot / rate:.2f} s slot allows; "
+                    "give the step more seconds, shorten the phrase or raise the voice rate",
+                )
+            )
+    return problems
 
 
 def _remove_orphans(target: Path) -> None:

@@ -13,11 +13,10 @@ from pathlib import Path
 import click
 
 from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
-from pelvicvoice.clips import clip_provider, default_cache_dir
+from pelvicvoice.clips import clip_provider, default_cache_dir, isolated_speech
 from pelvicvoice.errors import PelvicvoiceError
 from pelvicvoice.formats import FORMATTERS
 from pelvicvoice.library import Library
-from pelvicvoice.speech import IsolatedSpeech
 from pelvicvoice.splice import chunk_encoder
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
@@ -90,7 +89,7 @@ def build_command(
     requests = make_requests(library, programs, languages, assignments, level)
     cache = cache_dir or default_cache_dir()
     jobs = jobs or os.cpu_count() or 1
-    clips = clip_provider(cache, voice_pack, engine_factory=lambda: IsolatedSpeech(workers=jobs))
+    clips = clip_provider(cache, voice_pack, engine_factory=lambda: isolated_speech(jobs))
     encoder = chunk_encoder(cache, workers=jobs)
     with _progress(len(requests)) as advance:
 
@@ -135,7 +134,7 @@ def publish_command(
     episodes, texts = plan_publication(library, sources, languages, start_date(dict(os.environ)))
     cache = cache_dir or default_cache_dir()
     jobs = jobs or os.cpu_count() or 1
-    clips = clip_provider(cache, engine_factory=lambda: IsolatedSpeech(workers=jobs))
+    clips = clip_provider(cache, engine_factory=lambda: isolated_speech(jobs))
     with _progress(len(episodes)) as advance:
         report = publish(
             episodes, library, clips, chunk_encoder(cache, workers=jobs), out_dir, base_url, texts, jobs, advance

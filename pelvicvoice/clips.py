@@ -10,16 +10,16 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
-from pelvicvoice.audio import trim_silence
 from pelvicvoice.errors import Location, SpeechError
 from pelvicvoice.ffmpeg import decode_to_samples
-from pelvicvoice.model import SAMPLE_RATE, CueScript, VoiceProfile
-from pelvicvoice.speech import IsolatedSpeech, engine_identity
+from pelvicvoice.installed import distribution_version
+from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript, VoiceProfile
 from pelvicvoice.store import read_entry, write_entry
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Bump when trimming or anything else that shapes a cached clip changes.
 CLIP_FORMAT_VERSION = 2
@@ -31,9 +31,22 @@ class Engine(Protocol):
     def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]: ...
 
 
-def _session_clips(
-    names: dict[str, str], clips: dict[str, np.ndarray | SpeechError]
-) -> dict[str, np.ndarray] | SpeechError:
+def engine_identity() -> str:
+    """Name the speech engine and its versions without loading it (part of every clip cache key)."""
+    return (
+        f"espeak-ng/espeakng-loader {distribution_version('espeakng-loader')}/pyttsx3 {distribution_version('pyttsx3')}"
+    )
+
+
+def isolated_speech(workers: int | None = None) -> Engine:
+    """Start the bundled espeak-ng, each phrase spoken in a fresh process (see speech.IsolatedSpeech)."""
+    # Imported here: the engine and numpy load only when a clip is missing.
+    from pelvicvoice.speech import IsolatedSpeech
+
+    return IsolatedSpeech(workers=workers)
+
+
+def _session_clips(names: dict[str, str], clips: dict[str, Clip | SpeechError]) -> dict[str, Clip] | SpeechError:
     """Gather a session's clips, or all the errors of the clips it lacks."""
     errors = [clips[key] for key in dict.fromkeys(names.values()) if isinstance(clips[key], SpeechError)]
     if errors:
@@ -66,7 +79,7 @@ class ClipCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.wav"
 
-    def load(self, key: str) -> np.ndarray | None:
+    def load(self, key: str) -> Clip | None:
         """Return the cached clip, or None when it is missing or damaged (it is then made again)."""
         payload = read_entry(self._path(key))
         if payload is None:
@@ -78,16 +91,16 @@ class ClipCache:
                 data = wav.readframes(wav.getnframes())
         except (EOFError, wave.Error):
             return None
-        return np.frombuffer(data, dtype="<i2").astype(np.int16) if data else None
+        return Clip(data) if data else None
 
-    def store(self, key: str, samples: np.ndarray) -> None:
+    def store(self, key: str, clip: Clip) -> None:
         """Write a clip as a checksummed WAV, atomically."""
         buffer = io.BytesIO()
         with wave.open(buffer, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
             wav.setframerate(SAMPLE_RATE)
-            wav.writeframes(samples.astype("<i2").tobytes())
+            wav.writeframes(clip.pcm)
         write_entry(self._path(key), buffer.getvalue())
 
 
@@ -111,8 +124,8 @@ class ClipProvider:
     recorded_pack: Path | None = None
     stats: ClipStats = field(default_factory=ClipStats)
 
-    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> list[dict[str, np.ndarray] | SpeechError]:
-        """Return {clip name: samples} for each session, or the errors that keep it from being made.
+    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> list[dict[str, Clip] | SpeechError]:
+        """Return {clip name: clip} for each session, or the errors that keep it from being made.
 
         Every unique clip is made once; a clip that cannot be made fails only its sessions.
         """
@@ -128,7 +141,7 @@ class ClipProvider:
                 names[cue.clip] = key
                 needs.setdefault(key, (cue.text, profile, recorded))
             names_per_session.append(names)
-        clips: dict[str, np.ndarray | SpeechError] = {}
+        clips: dict[str, Clip | SpeechError] = {}
         missing = []
         for key, (_text, _profile, recorded) in needs.items():
             if recorded is not None:
@@ -148,20 +161,24 @@ class ClipProvider:
 
     def _keep_spoken(
         self, key: str, need: tuple[str, VoiceProfile, Path | None], samples: np.ndarray | SpeechError
-    ) -> np.ndarray | SpeechError:
+    ) -> Clip | SpeechError:
         if isinstance(samples, SpeechError):
             return samples
+        from pelvicvoice.audio import trimmed_clip  # numpy: loaded only when speech was made
+
         text, profile, _ = need
-        clip = trim_silence(samples)
-        if clip.size == 0:
+        clip = trimmed_clip(samples)
+        if len(clip) == 0:
             return SpeechError.at(profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase")
         self.cache.store(key, clip)
         self.stats.synthesized += 1
         return clip
 
-    def _recorded_clip(self, path: Path) -> np.ndarray | SpeechError:
-        clip = trim_silence(self.decode(path))
-        if clip.size == 0:
+    def _recorded_clip(self, path: Path) -> Clip | SpeechError:
+        from pelvicvoice.audio import trimmed_clip  # numpy: loaded only for recorded voice packs
+
+        clip = trimmed_clip(self.decode(path))
+        if len(clip) == 0:
             return SpeechError.at(Location(str(path)), "recorded clip is silent; record it again")
         self.stats.recorded += 1
         return clip
@@ -176,7 +193,7 @@ class ClipProvider:
 def clip_provider(
     cache_dir: Path,
     recorded_pack: Path | None = None,
-    engine_factory: Callable[[], Engine] = IsolatedSpeech,
+    engine_factory: Callable[[], Engine] = isolated_speech,
     decode: Callable[[Path], np.ndarray] = decode_to_samples,
 ) -> ClipProvider:
     """Make a clip provider for the bundled espeak-ng (or the given engine) and cache folder."""

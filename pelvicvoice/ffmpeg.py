@@ -6,13 +6,15 @@ import subprocess
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pelvicvoice.errors import Location, OutputError
 from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.mp3frames import split_frames
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MP3_BITRATE = "64k"
 
@@ -45,11 +47,11 @@ def encoder_identity(bitrate: str = MP3_BITRATE) -> str:
     return f"imageio-ffmpeg {distribution_version('imageio-ffmpeg')} {' '.join(_mp3_arguments(bitrate))}"
 
 
-def encode_frames(samples: np.ndarray, bitrate: str = MP3_BITRATE) -> list[bytes]:
-    """Encode a short PCM chunk; return its MP3 frames, the Info frame first."""
+def encode_frames(pcm: bytes, bitrate: str = MP3_BITRATE) -> list[bytes]:
+    """Encode a short chunk of s16le PCM; return its MP3 frames, the Info frame first."""
     with tempfile.TemporaryDirectory(prefix="pelvicvoice-chunk-") as folder:
         target = Path(folder) / "chunk.mp3"
-        encode_mp3([samples.astype("<i2").tobytes()], target, bitrate)
+        encode_mp3([pcm], target, bitrate)
         return split_frames(target.read_bytes())
 
 
@@ -84,6 +86,8 @@ def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE
 
 def decode_to_samples(source: Path) -> np.ndarray:
     """Decode any audio file to int16 mono samples at SAMPLE_RATE."""
+    import numpy as np  # here, not at the top: a warm build runs ffmpeg not at all, and numpy is slow to import
+
     command = [
         ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
         "-i", str(source), "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",

@@ -11,7 +11,8 @@ from functools import cache
 
 import numpy as np
 
-from pelvicvoice.model import SAMPLE_RATE, CueScript
+from pelvicvoice.audio import clip_of, samples_of
+from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript
 
 # Podcast loudness: -16 LUFS integrated, measured as dual-mono (a mono file measures 3 LU
 # lower than the same audio as two channels), true peak at most -1 dBTP.
@@ -129,15 +130,16 @@ def _sliding_minimum(values: np.ndarray, width: int) -> np.ndarray:
     return np.minimum(from_right[:count], from_left[width - 1 : width - 1 + count])
 
 
-def normalized_clips(script: CueScript, clips: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def normalized_clips(script: CueScript, clips: dict[str, Clip]) -> dict[str, Clip]:
     """Return the session's clips set to the podcast loudness target, with true peaks below the ceiling."""
     ceiling = _FULL_SCALE * 10 ** ((TRUE_PEAK_CEILING_DBTP - _ENCODER_MARGIN_DB) / 20)
     gain = 1.0
-    current = {name: clip.astype(np.float64) for name, clip in clips.items()}
+    original = {name: samples_of(clip) for name, clip in clips.items()}
+    current = {name: samples.astype(np.float64) for name, samples in original.items()}
     for _ in range(3):
         loudness = integrated_loudness(script, current)
         if not math.isfinite(loudness):
             return clips
         gain *= 10 ** ((TARGET_LUFS_DUAL_MONO - loudness) / 20)
-        current = {name: _limited(clip, gain, ceiling) for name, clip in clips.items()}
-    return {name: np.clip(np.round(clip), -32768, 32767).astype(np.int16) for name, clip in current.items()}
+        current = {name: _limited(samples, gain, ceiling) for name, samples in original.items()}
+    return {name: clip_of(np.clip(np.round(samples), -32768, 32767)) for name, samples in current.items()}

@@ -150,6 +150,21 @@ class VoiceProfile:
 
 
 @dataclass(frozen=True)
+class Clip:
+    """A trimmed clip: 16-bit little-endian mono PCM at SAMPLE_RATE.
+
+    Bytes, not an array: a warm build measures and hashes clips but renders none, so it never
+    imports numpy, which would be a third of its start-up.
+    """
+
+    pcm: bytes
+
+    def __len__(self) -> int:
+        """Return the number of samples."""
+        return len(self.pcm) // 2
+
+
+@dataclass(frozen=True)
 class Cue:
     """One phrase at an exact sample; it may speak until `end`."""
 

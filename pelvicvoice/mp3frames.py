@@ -8,10 +8,8 @@ players trim to the exact length) and two CRC-16s.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from itertools import accumulate
 
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
 
@@ -59,83 +57,96 @@ def audio_frame_count(total_samples: int) -> int:
     return -(-(total_samples + ENCODER_DELAY) // FRAME_SAMPLES) + 1
 
 
-def crc16(data: bytes, crc: int = 0) -> int:
-    """Compute the CRC-16 (polynomial 0x8005, reflected) that the LAME tag uses."""
-    for byte in data:
-        crc ^= byte
+def _crc16_table() -> tuple[int, ...]:
+    """Tabulate the CRC-16 (polynomial 0x8005, reflected) that the LAME tag uses, a byte at a time."""
+    table = []
+    for byte in range(256):
+        crc = byte
         for _ in range(8):
             crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC16_TABLE = _crc16_table()
+
+
+def crc16(data: bytes, crc: int = 0) -> int:
+    """Compute the CRC-16 that the LAME tag uses, continuing from crc."""
+    table = _CRC16_TABLE
+    for byte in data:
+        crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
     return crc
 
 
-def _crc16_table() -> np.ndarray:
-    return np.array([crc16(bytes([byte])) for byte in range(256)], dtype=np.uint16)
+class CrcJoiner:
+    """Compute the CRC-16 of byte strings laid end to end from each string's CRC and size.
 
-
-def crc16_each(chunks: list[bytes]) -> list[int]:
-    """Compute crc16 of many byte strings at once, one byte position across all of them."""
-    table = _crc16_table()
-    results = [0] * len(chunks)
-    by_length: dict[int, list[int]] = {}
-    for index, chunk in enumerate(chunks):
-        by_length.setdefault(len(chunk), []).append(index)
-    for length, indexes in by_length.items():
-        data = np.frombuffer(b"".join(chunks[i] for i in indexes), dtype=np.uint8).reshape(len(indexes), length)
-        crc = np.zeros(len(indexes), dtype=np.uint16)
-        for column in range(length):
-            crc = (crc >> 8) ^ table[(crc ^ data[:, column]) & 0xFF]
-        for index, value in zip(indexes, crc.tolist(), strict=True):
-            results[index] = value
-    return results
-
-
-def joined_crcs(crcs: Sequence[int], sizes: Sequence[int], starts: Sequence[int]) -> list[int]:
-    """Return the CRC-16 of each segment of byte strings joined end to end, from their CRCs and sizes.
-
-    Segments begin at the indexes in starts. The CRC is linear: crc(A + B) equals crc(A)
-    advanced over len(B) zero bytes, XOR crc(B). So a segment's CRC is the XOR of its strings'
-    CRCs, each advanced over the bytes after it in the segment: one table lookup per set bit of
-    that count, done for every string at once.
+    The CRC is linear: crc(A + B) is crc(A) advanced over len(B) zero bytes, XOR crc(B). An
+    advance is linear in the 16 CRC bits, so two 256-entry tables (for the low and the high
+    byte) hold it; advances over 1, 2, 4, ... bytes are built by doing the previous one twice,
+    and a string repeated n times is folded in with one advance per set bit of n.
     """
-    ends = np.cumsum(np.asarray(sizes, dtype=np.int64))
-    segment_ends = ends[np.append(np.asarray(starts[1:], dtype=np.int64), len(ends)) - 1]
-    after = np.repeat(segment_ends, np.diff(np.append(np.asarray(starts, dtype=np.int64), len(ends)))) - ends
-    values = np.asarray(crcs, dtype=np.int64)
-    for bit, (low, high) in enumerate(_zero_byte_advances(int(after.max(initial=0)).bit_length())):
-        values = np.where(after >> bit & 1 == 1, low[values & 0xFF] ^ high[values >> 8], values)
-    return np.bitwise_xor.reduceat(values, np.asarray(starts, dtype=np.int64)).tolist() if len(values) else []
+
+    def __init__(self) -> None:
+        self._powers = [_tables([crc16(b"\0", 1 << bit) for bit in range(16)])]  # advance over 2**k bytes
+        self._repeats: dict[tuple[int, int], list[tuple[_Tables, int]]] = {}
+
+    def join(self, crc: int, block_crc: int, block_size: int, times: int = 1) -> int:
+        """Return the CRC of bytes whose CRC is crc followed by `times` copies of a block."""
+        if times == 1:
+            return self._advance(crc, block_size) ^ block_crc
+        # (advance over 2**k blocks, CRC of 2**k blocks) for k = 0, 1, 2, ...
+        repeats = self._repeats.get((block_crc, block_size))
+        if repeats is None:
+            repeats = self._repeats[block_crc, block_size] = [(self._tables_for(block_size), block_crc)]
+        bit = 0
+        while times:
+            if bit == len(repeats):
+                tables, crc_of_copies = repeats[-1]
+                repeats.append((_squared(tables), _apply(tables, crc_of_copies) ^ crc_of_copies))
+            if times & 1:
+                tables, crc_of_copies = repeats[bit]
+                crc = _apply(tables, crc) ^ crc_of_copies
+            times >>= 1
+            bit += 1
+        return crc
+
+    def _advance(self, crc: int, size: int) -> int:
+        bit = 0
+        while size:
+            if bit == len(self._powers):
+                self._powers.append(_squared(self._powers[-1]))
+            if size & 1:
+                crc = _apply(self._powers[bit], crc)
+            size >>= 1
+            bit += 1
+        return crc
+
+    def _tables_for(self, size: int) -> _Tables:
+        return _tables([self._advance(1 << bit, size) for bit in range(16)])
 
 
-def _zero_byte_advances(count: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Return lookup tables that advance a CRC over 1, 2, 4, ... 2**(count-1) zero bytes.
-
-    Each advance is linear in the 16 CRC bits, so two 256-entry tables (low and high byte of
-    the CRC) hold it; the advance over 2n bytes is the advance over n bytes done twice.
-    """
-    columns = np.array([crc16(b"\0", 1 << bit) for bit in range(16)], dtype=np.int64)
-    advances = []
-    for _ in range(count):
-        tables = _byte_tables(columns)
-        advances.append(tables)
-        basis = _advance(tables, 1 << np.arange(16, dtype=np.int64))
-        columns = _advance(tables, basis)
-    return advances
+_Tables = tuple[list[int], list[int]]  # a linear map of the 16 CRC bits, by low and high input byte
 
 
-def _byte_tables(columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tabulate the linear map with these 16 columns for the low and the high byte of its input."""
-    byte = np.arange(256, dtype=np.int64)
-    low, high = np.zeros(256, dtype=np.int64), np.zeros(256, dtype=np.int64)
-    for bit in range(8):
-        chosen = byte >> bit & 1 == 1
-        low ^= np.where(chosen, columns[bit], 0)
-        high ^= np.where(chosen, columns[bit + 8], 0)
+def _tables(columns: list[int]) -> _Tables:
+    """Tabulate the linear map whose image of bit i is columns[i]."""
+    low, high = [0] * 256, [0] * 256
+    for byte in range(1, 256):
+        lowest = (byte & -byte).bit_length() - 1
+        low[byte] = low[byte & (byte - 1)] ^ columns[lowest]
+        high[byte] = high[byte & (byte - 1)] ^ columns[lowest + 8]
     return low, high
 
 
-def _advance(tables: tuple[np.ndarray, np.ndarray], values: np.ndarray) -> np.ndarray:
+def _apply(tables: _Tables, value: int) -> int:
     low, high = tables
-    return low[values & 0xFF] ^ high[values >> 8]
+    return low[value & 0xFF] ^ high[value >> 8]
+
+
+def _squared(tables: _Tables) -> _Tables:
+    return _tables([_apply(tables, _apply(tables, 1 << bit)) for bit in range(16)])
 
 
 @dataclass(frozen=True)
@@ -146,16 +157,11 @@ class FrameRun:
     sizes: tuple[int, ...]
     crc: int
 
-
-def frame_runs(frame_lists: list[list[bytes]]) -> list[FrameRun]:
-    """Join each (non-empty) list of frames into a run, computing all their CRCs at once."""
-    frames = [frame for frames in frame_lists for frame in frames]
-    starts = np.cumsum([0] + [len(frames) for frames in frame_lists[:-1]]).tolist()
-    crcs = joined_crcs(crc16_each(frames), [len(frame) for frame in frames], starts) if frames else []
-    return [
-        FrameRun(b"".join(frames), tuple(len(frame) for frame in frames), crc)
-        for frames, crc in zip(frame_lists, crcs, strict=True)
-    ]
+    @classmethod
+    def of(cls, frames: list[bytes]) -> FrameRun:
+        """Join frames into a run."""
+        data = b"".join(frames)
+        return cls(data, tuple(len(frame) for frame in frames), crc16(data))
 
 
 def _seek_table(info_size: int, frame_sizes: list[int], total: int) -> bytes:
@@ -164,11 +170,11 @@ def _seek_table(info_size: int, frame_sizes: list[int], total: int) -> bytes:
     The encoder samples the stream position after every p-th frame, p the smallest power of
     two that keeps fewer than _SEEK_SAMPLES samples, and reads the table off those samples.
     """
-    ends = info_size + np.cumsum(np.array(frame_sizes, dtype=np.int64))
+    ends = list(accumulate(frame_sizes, initial=info_size))[1:]
     every = 1
     while len(frame_sizes) // every >= _SEEK_SAMPLES:
         every *= 2
-    positions = ends[every - 1 :: every][: len(frame_sizes) // every].tolist()
+    positions = ends[every - 1 :: every][: len(frame_sizes) // every]
     count = len(positions)
     return bytes([0] + [min(255, 256 * positions[i * count // 100] // total) for i in range(1, 100)])
 
@@ -193,10 +199,11 @@ def info_frame(template: InfoTemplate, layout: list[tuple[FrameRun, int]], total
     """Write the Info frame for audio laid out as (run, times repeated), holding total_samples of audio."""
     frame = bytearray(template.frame)
     at = template.offset
-    crcs = [run.crc for run, times in layout for _ in range(times)]
-    run_sizes = [len(run.data) for run, times in layout for _ in range(times)]
     frame_sizes = [size for run, times in layout for size in run.sizes * times]
-    size = len(frame) + sum(run_sizes)
+    joiner, crc = CrcJoiner(), 0
+    for run, times in layout:
+        crc = joiner.join(crc, run.crc, len(run.data), times)
+    size = len(frame) + sum(frame_sizes)
     padding = len(frame_sizes) * FRAME_SAMPLES - ENCODER_DELAY - total_samples
     if not 0 <= padding < 1 << 12:
         raise FrameError(f"{len(frame_sizes)} frames cannot hold {total_samples} samples")
@@ -206,7 +213,7 @@ def info_frame(template: InfoTemplate, layout: list[tuple[FrameRun, int]], total
     lame = at + _INFO_FIELDS
     frame[lame + 21 : lame + 24] = ((ENCODER_DELAY << 12) + padding).to_bytes(3, "big")
     frame[lame + 28 : lame + 32] = size.to_bytes(4, "big")
-    frame[lame + 32 : lame + 34] = joined_crcs(crcs, run_sizes, [0])[0].to_bytes(2, "big") if crcs else b"\0\0"
+    frame[lame + 32 : lame + 34] = crc.to_bytes(2, "big")
     frame[lame + 34 : lame + 36] = b"\0\0"
     frame[lame + 34 : lame + 36] = crc16(bytes(frame[:_TAG_CRC_SPAN])).to_bytes(2, "big")
     return bytes(frame)

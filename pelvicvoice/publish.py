@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pelvicvoice import __version__
 from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
-from pelvicvoice.clips import ClipProvider
+from pelvicvoice.clips import ClipProvider, engine_identity
 from pelvicvoice.cover import cover_pixels, png_bytes
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.feed import Episode, Feed, Transcript, feed_xml
@@ -25,7 +25,6 @@ from pelvicvoice.model import SAMPLE_RATE, CueScript, SessionRequest, VoiceProfi
 from pelvicvoice.mp3frames import decoded_samples
 from pelvicvoice.plan import Plan, builtin_plan_ids, find_plan, plan_requests
 from pelvicvoice.site import EpisodePage, index_html, language_html
-from pelvicvoice.speech import engine_identity
 from pelvicvoice.splice import ChunkEncoder
 from pelvicvoice.tags import id3_size, session_tags
 

@@ -6,39 +6,16 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from pelvicvoice.errors import Problem
-from pelvicvoice.expand import MIN_GAP_SECONDS, to_samples
-from pelvicvoice.model import Cue, CueScript
+from pelvicvoice.model import Clip, Cue, CueScript
 
 BLOCK_SAMPLES = 1 << 16  # streamed in blocks: memory does not grow with session length
 
 
-def overflow_problems(script: CueScript, clips: dict[str, np.ndarray]) -> list[Problem]:
-    """Report every cue whose clip, plus the minimum gap, does not end before the next cue."""
-    gap = to_samples(MIN_GAP_SECONDS)
-    rate = script.sample_rate
-    problems = []
-    for cue in script.cues:
-        length = len(clips[cue.clip])
-        slot = cue.end - cue.start
-        if length + gap > slot:
-            overflow_ms = round((length + gap - slot) * 1000 / rate)
-            problems.append(
-                Problem(
-                    cue.origin,
-                    f"{script.program_id} [{script.language}] at {cue.start / rate:.2f} s: {cue.text!r} takes "
-                    f"{length / rate:.2f} s, {overflow_ms} ms more than its {slot / rate:.2f} s slot allows; "
-                    "give the step more seconds, shorten the phrase or raise the voice rate",
-                )
-            )
-    return problems
-
-
-def render_range(cues: Sequence[Cue], clips: dict[str, np.ndarray], total: int, start: int, stop: int) -> np.ndarray:
+def render_range(cues: Sequence[Cue], clips: dict[str, Clip], total: int, start: int, stop: int) -> np.ndarray:
     """Return samples start..stop of a session of `total` samples; outside it is silence."""
     block = np.zeros(stop - start, dtype=np.int16)
     for cue in cues:
-        clip = clips[cue.clip]
+        clip = np.frombuffer(clips[cue.clip].pcm, dtype="<i2")
         low = max(cue.start, start, 0)
         high = min(cue.start + len(clip), stop, total)
         if high > low:
@@ -46,13 +23,13 @@ def render_range(cues: Sequence[Cue], clips: dict[str, np.ndarray], total: int, 
     return block
 
 
-def render_blocks(script: CueScript, clips: dict[str, np.ndarray]) -> Iterator[bytes]:
+def render_blocks(script: CueScript, clips: dict[str, Clip]) -> Iterator[bytes]:
     """Yield the session as s16le PCM blocks, each clip placed at its cue's start sample."""
     cues = sorted(script.cues, key=lambda cue: cue.start)
     first = 0
     for block_start in range(0, script.total, BLOCK_SAMPLES):
         block_end = min(script.total, block_start + BLOCK_SAMPLES)
-        # Cues are sorted and never overlap (checked by overflow_problems), so a cue that
+        # Cues are sorted and never overlap (checked by build.overflow_problems), so a cue that
         # ended before this block can be skipped for good.
         while first < len(cues) and cues[first].start + len(clips[cues[first].clip]) <= block_start:
             first += 1

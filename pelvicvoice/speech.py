@@ -15,17 +15,9 @@ import numpy as np
 
 from pelvicvoice.audio import SILENCE_THRESHOLD
 from pelvicvoice.errors import Location, SpeechError
-from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
 
 _TEXT_MODE_UTF8 = 1
-
-
-def engine_identity() -> str:
-    """Name the engine and its versions without starting it (part of every cache key)."""
-    return (
-        f"espeak-ng/espeakng-loader {distribution_version('espeakng-loader')}/pyttsx3 {distribution_version('pyttsx3')}"
-    )
 
 
 class EspeakEngine:

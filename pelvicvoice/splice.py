@@ -17,21 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-
 from pelvicvoice.ffmpeg import encode_frames, encoder_identity
-from pelvicvoice.model import FRAME_SAMPLES, Cue, CueScript
+from pelvicvoice.model import FRAME_SAMPLES, Clip, Cue, CueScript
 from pelvicvoice.mp3frames import (
     STREAM_OFFSET,
     FrameError,
     FrameRun,
     InfoTemplate,
     audio_frame_count,
-    frame_runs,
     info_frame,
     split_frames,
 )
-from pelvicvoice.render import render_range
 from pelvicvoice.store import read_entry, write_entry
 
 # Frames encoded before and after a chunk and thrown away: the encoder's run-up and run-out.
@@ -69,22 +65,24 @@ def plan_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
 
 
 class ChunkRenderer:
-    """Render the samples a chunk is encoded from, with its run-up and run-out, or describe them."""
+    """Render the s16le PCM a chunk is encoded from, with its run-up and run-out, or describe it."""
 
-    def __init__(self, script: CueScript, clips: dict[str, np.ndarray]):
+    def __init__(self, script: CueScript, clips: dict[str, Clip]):
         self.script = script
         self.clips = clips
         self.cues = sorted(script.cues, key=lambda cue: cue.start)
         self.starts = [cue.start for cue in self.cues]
         self.longest = max((len(clip) for clip in clips.values()), default=0)
         self.digests = {
-            name: hashlib.sha256(clips[name].astype("<i2").tobytes()).hexdigest()
-            for name in dict.fromkeys(cue.clip for cue in script.cues)
+            name: hashlib.sha256(clips[name].pcm).hexdigest() for name in dict.fromkeys(cue.clip for cue in script.cues)
         }
 
-    def __call__(self, chunk: Chunk) -> np.ndarray:
+    def __call__(self, chunk: Chunk) -> bytes:
+        from pelvicvoice.render import render_range  # numpy: loaded only when a chunk must be encoded
+
         start, stop = _span(chunk)
-        return render_range(self._nearby(start, stop), self.clips, self.script.total, start, stop)
+        samples = render_range(self._nearby(start, stop), self.clips, self.script.total, start, stop)
+        return samples.astype("<i2").tobytes()
 
     def placement(self, chunk: Chunk) -> list:
         """Describe everything the chunk's samples are made from: equal descriptions, equal samples."""
@@ -122,20 +120,18 @@ class ChunkEncoder:
 
     folder: Path
     identity: str  # the encoder and its settings: part of every cache key
-    encode: Callable[[np.ndarray], list[bytes]]  # PCM -> MP3 frames, Info frame first
+    encode: Callable[[bytes], list[bytes]]  # s16le PCM -> MP3 frames, Info frame first
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     stats: SpliceStats = field(default_factory=SpliceStats)
 
     def silence(self) -> tuple[FrameRun, InfoTemplate]:
         """Return one encoded frame of silence and an Info frame to write headers from."""
         key = self.key(["silence", _SILENCE_FRAMES])
-        encoded = self.runs([key], lambda _: np.zeros(_SILENCE_FRAMES * FRAME_SAMPLES, np.int16), keep=None)[key]
+        encoded = self.runs([key], lambda _: bytes(2 * _SILENCE_FRAMES * FRAME_SAMPLES), keep=None)[key]
         frames = split_frames(encoded.data)
-        return frame_runs([[frames[len(frames) // 2]]])[0], InfoTemplate.from_frame(frames[0])
+        return FrameRun.of([frames[len(frames) // 2]]), InfoTemplate.from_frame(frames[0])
 
-    def runs(
-        self, keys: list[str], render: Callable[[str], np.ndarray], keep: dict[str, int] | None
-    ) -> dict[str, FrameRun]:
+    def runs(self, keys: list[str], render: Callable[[str], bytes], keep: dict[str, int] | None) -> dict[str, FrameRun]:
         """Return the frames of each key: from the cache, or rendered, encoded (in parallel) and cached.
 
         With keep, the run-up and run-out are removed and keep[key] frames remain.
@@ -162,7 +158,7 @@ class ChunkEncoder:
             for key, frames in zip(missing, encoded, strict=True):
                 if len(frames) != keep[key]:
                     raise FrameError(f"the encoder returned {len(frames)} frames, not {keep[key]}")
-        for key, run in zip(missing, frame_runs(encoded), strict=True):
+        for key, run in zip(missing, map(FrameRun.of, encoded), strict=True):
             write_entry(self._path(key), run.crc.to_bytes(2, "big") + run.data)
             found[key] = run
         self.stats.encoded += len(missing)
@@ -188,7 +184,7 @@ class ChunkEncoder:
         return FrameRun(payload[2:], sizes, int.from_bytes(payload[:2], "big"))
 
 
-def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, np.ndarray], encoder: ChunkEncoder) -> bool:
+def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, Clip], encoder: ChunkEncoder) -> bool:
     """Write the session as MP3 (Info frame first) and return True, or False where splicing gains nothing."""
     frame_count = audio_frame_count(script.total)
     chunks = plan_chunks(script, {name: len(clip) for name, clip in clips.items()})

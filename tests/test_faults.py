@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pelvicvoice.build import build_sessions, make_requests
-from pelvicvoice.clips import ClipCache, ClipProvider
+from pelvicvoice.clips import ClipCache, ClipProvider, engine_identity
 from pelvicvoice.errors import DefinitionError, SpeechError
 from pelvicvoice.ffmpeg import decode_to_samples
 from pelvicvoice.program import read_program
 from pelvicvoice.source import parse_document
-from pelvicvoice.speech import IsolatedSpeech, engine_identity
+from pelvicvoice.speech import IsolatedSpeech
 
 from conftest import run_cli
 

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
-from pelvicvoice.build import make_requests, plan_sessions
+from pelvicvoice.build import make_requests, overflow_problems, plan_sessions
 from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples
 from pelvicvoice.model import SAMPLE_RATE
-from pelvicvoice.render import overflow_problems
 from pelvicvoice.speech import EspeakEngine
 
 from conftest import run_cli

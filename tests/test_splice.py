@@ -13,13 +13,12 @@ from pelvicvoice.clips import clip_provider
 from pelvicvoice.ffmpeg import decode_to_samples, encode_frames, encode_mp3
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
 from pelvicvoice.mp3frames import (
+    CrcJoiner,
+    FrameRun,
     InfoTemplate,
     audio_frame_count,
     crc16,
-    crc16_each,
-    frame_runs,
     info_frame,
-    joined_crcs,
     split_frames,
 )
 from pelvicvoice.render import render_blocks
@@ -118,22 +117,20 @@ def test_info_header_is_the_encoders_own(samples):
     frames = encode_frames(noise)
     template = InfoTemplate.from_frame(encode_frames(np.zeros(5000, np.int16))[0])
     assert len(frames) - 1 == audio_frame_count(samples)
-    assert info_frame(template, [(run, 1) for run in frame_runs([frames[1:2], frames[2:]])], samples) == frames[0]
+    layout = [(FrameRun.of(frames[1:2]), 1), (FrameRun.of(frames[2:]), 1)]
+    assert info_frame(template, layout, samples) == frames[0]
 
 
-def test_joined_crcs_equal_the_crcs_of_the_joined_bytes():
+def test_joined_crcs_equal_the_crc_of_the_joined_bytes():
     rng = np.random.default_rng(7)
-    parts = [rng.bytes(int(size)) for size in rng.integers(0, 5000, 60)] + [b"\xff" * 208] * 30
-    starts = [0, 1, 17, 40, 41, 75]
-    segments = [b"".join(parts[a:b]) for a, b in zip(starts, [*starts[1:], len(parts)], strict=True)]
-    crcs = [crc16(part) for part in parts]
-    assert joined_crcs(crcs, [len(part) for part in parts], starts) == [crc16(segment) for segment in segments]
-    assert crc16_each(parts[:4]) == crcs[:4]
-    runs = frame_runs([parts[:3], parts[3:4]])
-    assert [(run.data, run.crc) for run in runs] == [
-        (b"".join(parts[:3]), crc16(b"".join(parts[:3]))),
-        (parts[3], crcs[3]),
-    ]
+    sizes, repeats = rng.integers(0, 5000, 40).tolist(), rng.integers(1, 9, 40).tolist()
+    blocks = [(rng.bytes(size), times) for size, times in zip(sizes, repeats, strict=True)]
+    blocks += [(b"\xff" * 209, 100_000), (b"", 3), (rng.bytes(208), 1)]
+    joiner, crc = CrcJoiner(), 0
+    for block, times in blocks:
+        crc = joiner.join(crc, crc16(block), len(block), times)
+    assert crc == crc16(b"".join(block * times for block, times in blocks))
+    assert crc16(b"123456789") == 0xBB3D  # the CRC-16/ARC check value
     assert split_frames(b"") == []
 
 
