@@ -120,12 +120,14 @@ def build_sessions(
 
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            futures = [
-                pool.submit(write_session, session, session_clip, encoder, shape)
-                for session, session_clip in zip(planned, session_clips, strict=True)
-            ]
-            for session, future in zip(planned, futures, strict=True):
-                future.result()
+            # Longest first, so that no long session starts last while the other workers idle.
+            longest_first = sorted(range(len(planned)), key=lambda index: -planned[index].script.total)
+            futures = {
+                index: pool.submit(write_session, planned[index], session_clips[index], encoder, shape)
+                for index in longest_first
+            }
+            for index, session in enumerate(planned):
+                futures[index].result()
                 on_written(session.target)
     if failures:
         raise SpeechError(list(dict.fromkeys(failures)))
