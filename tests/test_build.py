@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import wave
 from importlib import metadata
 
@@ -238,3 +240,19 @@ sections:
 def test_distribution_versions_are_those_importlib_metadata_finds():
     for name in ("imageio-ffmpeg", "espeakng-loader", "pyttsx3", "PyYAML", "numpy"):
         assert distribution_version(name) == metadata.version(name), name
+
+
+def test_warm_build_neither_loads_numpy_nor_starts_the_engine(built, tmp_path):
+    """A warm build only reads clips and frames; numpy alone would be a third of its start-up."""
+    driver = (
+        "import sys; from pelvicvoice.cli import main\n"
+        "try:\n    main()\n"
+        "finally:\n    print(sorted({'numpy', 'pyttsx3', 'pelvicvoice.speech'} & set(sys.modules)), file=sys.stderr)\n"
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", driver, "build", *PROGRAMS, "-o", str(out), "--cache-dir", str(built["cache"])]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+    for program in PROGRAMS:
+        assert (out / "en" / f"{program}.mp3").read_bytes() == (built["out"] / "en" / f"{program}.mp3").read_bytes()
