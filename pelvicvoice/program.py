@@ -26,6 +26,8 @@ from pelvicvoice.source import DocPath, Document, ProblemList, load_document
 MAX_SECONDS_PER_STEP = 600
 MAX_REPEAT = 1000
 MIN_STEP_SECONDS = 0.1
+# Each section is an ID3 chapter, and the table of chapters (CTOC) counts them in one byte.
+MAX_SECTIONS = 255
 
 _STEP_KINDS = ("repeat", "hold", "rest", "quick", "pause", "say")
 _STEP_KEYS = {
@@ -215,6 +217,11 @@ class _ProgramReader:
 
     def _read_sections(self, value: Any, titles: dict[str, str]) -> tuple[Section, ...]:
         items = expect_list(self.problems, ("sections",), value, "sections")
+        if items is not None and len(items) > MAX_SECTIONS:
+            self.problems.add(
+                ("sections",),
+                f"{len(items)} sections; an MP3's table of chapters holds at most {MAX_SECTIONS}: merge some",
+            )
         sections = []
         for index, item in enumerate(items or []):
             path = ("sections", index)

@@ -109,3 +109,15 @@ sections:
     assert result.returncode == 0, result.stderr
     spoken = [line.split(None, 2)[2] for line in result.stdout.splitlines()[2:]]
     assert spoken == [f"Round {r} of 3, squeeze {s} of 2." for r in (1, 2, 3) for s in (1, 2)]
+
+
+def test_more_sections_than_an_mp3_can_list_as_chapters(tmp_path):
+    sections = "".join(f"  - title: {{en: Part {index}}}\n    steps: [{{say: go}}]\n" for index in range(256))
+    head = "id: long\ntitle: {en: Long}\ndescription: {en: Many parts.}\nsource: test\nphrases: {en: {go: Go.}}\n"
+    path = write(tmp_path / "long.yaml", head + "sections:\n" + sections)
+    result = run_cli("validate", str(path))
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == f"error: {path}:6:1: sections: 256 sections; an MP3's table of chapters holds at most 255: merge some\n"
+    )
