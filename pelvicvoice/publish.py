@@ -31,6 +31,8 @@ from pelvicvoice.tags import id3_size, session_tags
 MANIFEST = ".pelvicvoice-episodes.json"
 # Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
 DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+_ID3_HEADER_BYTES = 10
+_INFO_FRAME_BYTES = 4096  # more than any MPEG-2 Layer III frame
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/episodes")
 
 
@@ -222,15 +224,17 @@ def _read_manifest(path: Path) -> dict[str, str]:
 
 
 def _episode(episode: PlannedEpisode, script: CueScript, audio: Path, url: str, page: str) -> Episode:
-    data = audio.read_bytes()
-    samples = decoded_samples(data[id3_size(data) :])
+    # Only the tag header and the Info frame after the tag are read, not the whole episode.
+    with audio.open("rb") as file:
+        file.seek(id3_size(file.read(_ID3_HEADER_BYTES)))
+        samples = decoded_samples(file.read(_INFO_FRAME_BYTES))
     return Episode(
         title=script.title,
         description=script.description,
         guid=episode_guid(episode.request),
         published=episode.published,
         audio_url=f"{url}.mp3",
-        audio_bytes=len(data),
+        audio_bytes=audio.stat().st_size,
         duration_seconds=round(samples / SAMPLE_RATE),
         chapters_url=f"{url}.chapters.json",
         transcripts=(
