@@ -153,7 +153,8 @@ def publish(
     scripts = {id(episode): session_script(episode.request, library) for episode in episodes}
     manifest_path = out_dir / MANIFEST
     manifest = _read_manifest(manifest_path)
-    hashes = {id(e): _episode_hash(scripts[id(e)], library.voices[e.request.language], encoder) for e in episodes}
+    identities = [engine_identity(), encoder.identity]  # the speech engine and the encoder
+    hashes = {id(e): _episode_hash(scripts[id(e)], library.voices[e.request.language], identities) for e in episodes}
     stale = [
         episode
         for episode in episodes
@@ -205,10 +206,10 @@ def _relative(episode: PlannedEpisode) -> str:
     return f"{episode.request.language}/{episode.request.file_stem}.mp3"
 
 
-def _episode_hash(script: CueScript, voice: VoiceProfile, encoder: ChunkEncoder) -> str:
+def _episode_hash(script: CueScript, voice: VoiceProfile, identities: list[str]) -> str:
     """Hash everything that shapes an episode's audio and tags; equal hashes mean equal files."""
     material = json.dumps(
-        [__version__, to_json(script), asdict(voice) | {"location": None}, engine_identity(), encoder.identity,
+        [__version__, to_json(script), asdict(voice) | {"location": None}, *identities,
          TARGET_LUFS_DUAL_MONO, TRUE_PEAK_CEILING_DBTP, asdict(session_tags(script))],
         ensure_ascii=False, sort_keys=True, default=str,
     )  # fmt: skip
