@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from pelvicvoice.audio import samples_of
 from pelvicvoice.model import Clip, Cue, CueScript
 
 BLOCK_SAMPLES = 1 << 16  # streamed in blocks: memory does not grow with session length
@@ -15,7 +16,7 @@ def render_range(cues: Sequence[Cue], clips: dict[str, Clip], total: int, start:
     """Return samples start..stop of a session of `total` samples; outside it is silence."""
     block = np.zeros(stop - start, dtype=np.int16)
     for cue in cues:
-        clip = np.frombuffer(clips[cue.clip].pcm, dtype="<i2")
+        clip = samples_of(clips[cue.clip])
         low = max(cue.start, start, 0)
         high = min(cue.start + len(clip), stop, total)
         if high > low:
