@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pelvicvoice.clips import ClipProvider
+from pelvicvoice.audio.clips import ClipProvider
 from pelvicvoice.errors import (
     BuildError,
     DefinitionError,
@@ -20,14 +20,14 @@ from pelvicvoice.errors import (
     Problem,
     SpeechError,
 )
-from pelvicvoice.expand import MIN_GAP_SECONDS, expand, to_samples
-from pelvicvoice.ffmpeg import encode_mp3
-from pelvicvoice.library import Library
+from pelvicvoice.script.expand import MIN_GAP_SECONDS, expand, to_samples
+from pelvicvoice.mp3.ffmpeg import encode_mp3
+from pelvicvoice.definitions.library import Library
 from pelvicvoice.model import Clip, CueScript, SessionRequest, VoiceProfile
-from pelvicvoice.program import parse_overrides
-from pelvicvoice.splice import ChunkEncoder, write_spliced
-from pelvicvoice.tags import id3_tag, session_tags
-from pelvicvoice.voices import choose_voice
+from pelvicvoice.definitions.program import parse_overrides
+from pelvicvoice.mp3.splice import ChunkEncoder, write_spliced
+from pelvicvoice.mp3.tags import id3_tag, session_tags
+from pelvicvoice.definitions.voices import choose_voice
 
 # Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
 # the worker that writes the session, so it must be a module-level function.
@@ -158,7 +158,7 @@ def write_session(
             spliced = encoder is not None and write_spliced(file, session.script, clips, encoder)
         if not spliced:
             # ffmpeg writes the Info header by seeking back to the start of a file of its own.
-            from pelvicvoice.render import render_blocks  # numpy: only for what cannot be spliced
+            from pelvicvoice.audio.render import render_blocks  # numpy: only for what cannot be spliced
 
             audio = _part_file(target)
             encode_mp3(render_blocks(session.script, clips), audio)

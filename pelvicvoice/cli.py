@@ -13,11 +13,11 @@ from pathlib import Path
 import click
 
 from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
-from pelvicvoice.clips import clip_provider, default_cache_dir, isolated_speech
+from pelvicvoice.audio.clips import clip_provider, default_cache_dir, isolated_speech
 from pelvicvoice.errors import PelvicvoiceError
-from pelvicvoice.formats import FORMATTERS
-from pelvicvoice.library import Library
-from pelvicvoice.splice import chunk_encoder
+from pelvicvoice.script.formats import FORMATTERS
+from pelvicvoice.definitions.library import Library
+from pelvicvoice.mp3.splice import chunk_encoder
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
 
@@ -128,7 +128,7 @@ def publish_command(
     cache_dir: Path | None,
 ) -> None:
     """Publish a plan, or programs (default: the whole library), as podcast feeds and a site."""
-    from pelvicvoice.publish import plan_publication, publish, start_date
+    from pelvicvoice.publishing.publish import plan_publication, publish, start_date
 
     library = _library()
     episodes, texts = plan_publication(library, sources, languages, start_date(dict(os.environ)))
@@ -153,7 +153,7 @@ def publish_command(
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 def serve_command(folder: Path, host: str, port: int) -> None:
     """Serve a published folder with byte ranges, so podcast apps can stream and seek."""
-    from pelvicvoice.serve import make_server
+    from pelvicvoice.publishing.serve import make_server
 
     server = make_server(folder, host, port)
     click.echo(f"serving {folder} at http://{host}:{server.server_address[1]}/ (Ctrl-C stops)")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pelvicvoice.build import make_requests, session_script
 from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
-from pelvicvoice.formats import format_duration
-from pelvicvoice.library import Library
-from pelvicvoice.plan import find_plan, plan_requests
-from pelvicvoice.speech import EspeakEngine
+from pelvicvoice.script.formats import format_duration
+from pelvicvoice.definitions.library import Library
+from pelvicvoice.definitions.plans import find_plan, plan_requests
+from pelvicvoice.audio.engines.pyttsx3_espeak import EspeakEngine
 
 
 def program_rows(library: Library, paths: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pelvicvoice.library import Library
+from pelvicvoice.definitions.library import Library
 
 REPO = Path(__file__).resolve().parent.parent
 

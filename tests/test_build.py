@@ -12,14 +12,14 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from pelvicvoice.audio import SILENCE_THRESHOLD, speech_onsets
+from pelvicvoice.audio.samples import SILENCE_THRESHOLD, speech_onsets
 from pelvicvoice.build import build_sessions, make_requests, session_script
-from pelvicvoice.clips import clip_provider
-from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.audio.clips import clip_provider
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
 from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
-from pelvicvoice.mp3frames import decoded_samples, split_frames
-from pelvicvoice.tags import ChapterTag, SessionTags, id3_size, id3_tag
+from pelvicvoice.mp3.frames import decoded_samples, split_frames
+from pelvicvoice.mp3.tags import ChapterTag, SessionTags, id3_size, id3_tag
 
 from conftest import run_cli, write
 
@@ -247,7 +247,7 @@ def test_warm_build_neither_loads_numpy_nor_starts_the_engine(built, tmp_path):
     driver = (
         "import sys; from pelvicvoice.cli import main\n"
         "try:\n    main()\n"
-        "finally:\n    print(sorted({'numpy', 'pyttsx3', 'pelvicvoice.speech'} & set(sys.modules)), file=sys.stderr)\n"
+        "finally:\n    print(sorted({'numpy', 'pyttsx3', 'pelvicvoice.audio.engines.pyttsx3_espeak'} & set(sys.modules)), file=sys.stderr)\n"
     )
     out = tmp_path / "out"
     command = [sys.executable, "-c", driver, "build", *PROGRAMS, "-o", str(out), "--cache-dir", str(built["cache"])]

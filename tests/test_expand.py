@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from pelvicvoice.build import make_requests, session_script
-from pelvicvoice.expand import estimate_speech_seconds, expand
-from pelvicvoice.formats import to_json
-from pelvicvoice.library import builtin_program_dir
+from pelvicvoice.script.expand import estimate_speech_seconds, expand
+from pelvicvoice.script.formats import to_json
+from pelvicvoice.definitions.library import builtin_program_dir
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
-from pelvicvoice.program import read_program
-from pelvicvoice.source import parse_document
+from pelvicvoice.definitions.program import read_program
+from pelvicvoice.definitions.source import parse_document
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 BUILTINS = tuple(sorted(path.stem for path in builtin_program_dir().glob("*.yaml")))

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pelvicvoice.build import build_sessions, make_requests
-from pelvicvoice.clips import ClipCache, ClipProvider, engine_identity
+from pelvicvoice.audio.clips import ClipCache, ClipProvider, engine_identity
 from pelvicvoice.errors import DefinitionError, SpeechError
-from pelvicvoice.ffmpeg import decode_to_samples
-from pelvicvoice.program import read_program
-from pelvicvoice.source import parse_document
-from pelvicvoice.speech import IsolatedSpeech
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
+from pelvicvoice.definitions.program import read_program
+from pelvicvoice.definitions.source import parse_document
+from pelvicvoice.audio.engines.pyttsx3_espeak import IsolatedSpeech
 
 from conftest import run_cli
 

@@ -10,10 +10,10 @@ import pytest
 from mutagen.id3 import ID3
 
 from pelvicvoice.build import make_requests, overflow_problems, plan_sessions
-from pelvicvoice.clips import clip_provider
-from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.audio.clips import clip_provider
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
 from pelvicvoice.model import SAMPLE_RATE
-from pelvicvoice.speech import EspeakEngine
+from pelvicvoice.audio.engines.pyttsx3_espeak import EspeakEngine
 
 from conftest import run_cli
 

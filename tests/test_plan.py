@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pelvicvoice.plan import find_plan, plan_requests
+from pelvicvoice.definitions.plans import find_plan, plan_requests
 
 from conftest import run_cli, write
 

@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from mutagen.id3 import ID3
 
-from pelvicvoice.ffmpeg import decode_to_samples, ffmpeg_path
+from pelvicvoice.mp3.ffmpeg import decode_to_samples, ffmpeg_path
 from pelvicvoice.model import SAMPLE_RATE
 
 from conftest import run_cli

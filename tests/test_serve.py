@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from pelvicvoice.serve import byte_range, make_server
+from pelvicvoice.publishing.serve import byte_range, make_server
 
 from conftest import run_cli
 

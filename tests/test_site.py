@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pelvicvoice.serve import make_server
+from pelvicvoice.publishing.serve import make_server
 
 from conftest import run_cli
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pelvicvoice.errors import DefinitionError
-from pelvicvoice.source import format_path, parse_document
+from pelvicvoice.definitions.source import format_path, parse_document
 
 
 def test_locations_are_recorded_for_keys_and_items():

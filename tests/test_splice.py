@@ -7,12 +7,12 @@ import io
 import numpy as np
 import pytest
 
-from pelvicvoice.audio import speech_onsets
+from pelvicvoice.audio.samples import speech_onsets
 from pelvicvoice.build import make_requests, plan_sessions
-from pelvicvoice.clips import clip_provider
-from pelvicvoice.ffmpeg import decode_to_samples, encode_frames, encode_mp3
+from pelvicvoice.audio.clips import clip_provider
+from pelvicvoice.mp3.ffmpeg import decode_to_samples, encode_frames, encode_mp3
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
-from pelvicvoice.mp3frames import (
+from pelvicvoice.mp3.frames import (
     CrcJoiner,
     FrameRun,
     InfoTemplate,
@@ -21,8 +21,8 @@ from pelvicvoice.mp3frames import (
     info_frame,
     split_frames,
 )
-from pelvicvoice.render import render_blocks
-from pelvicvoice.splice import chunk_encoder, plan_chunks, write_spliced
+from pelvicvoice.audio.render import render_blocks
+from pelvicvoice.mp3.splice import chunk_encoder, plan_chunks, write_spliced
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from pelvicvoice.feed import Feed
-from pelvicvoice.formats import format_duration, seconds
+from pelvicvoice.publishing.feed import Feed
+from pelvicvoice.script.formats import format_duration, seconds
 from pelvicvoice.model import CueScript
 
 _STYLE = """

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pelvicvoice.catalog import load_catalogs
+from pelvicvoice.definitions.catalogs import load_catalogs
 from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError, Problem
-from pelvicvoice.expand import NUMBER_STYLES, expand
+from pelvicvoice.script.expand import NUMBER_STYLES, expand
 from pelvicvoice.model import Catalog, Program, Quick, Repeat, Say, Step, Timed, VoiceProfile
-from pelvicvoice.program import load_program
-from pelvicvoice.voices import load_voice_profiles
+from pelvicvoice.definitions.program import load_program
+from pelvicvoice.definitions.voices import load_voice_profiles
 
 
 def builtin_program_dir() -> Path:

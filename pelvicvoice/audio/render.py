@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from pelvicvoice.audio import samples_of
+from pelvicvoice.audio.samples import samples_of
 from pelvicvoice.model import Clip, Cue, CueScript
 
 BLOCK_SAMPLES = 1 << 16  # streamed in blocks: memory does not grow with session length

@@ -11,7 +11,7 @@ from functools import cache
 
 import numpy as np
 
-from pelvicvoice.audio import clip_of, samples_of
+from pelvicvoice.audio.samples import clip_of, samples_of
 from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript
 
 # Podcast loudness: -16 LUFS integrated, measured as dual-mono (a mono file measures 3 LU

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from pelvicvoice.ffmpeg import encode_frames, encoder_identity
+from pelvicvoice.mp3.ffmpeg import encode_frames, encoder_identity
 from pelvicvoice.model import FRAME_SAMPLES, Clip, Cue, CueScript
-from pelvicvoice.mp3frames import (
+from pelvicvoice.mp3.frames import (
     STREAM_OFFSET,
     FrameError,
     FrameRun,
@@ -28,7 +28,7 @@ from pelvicvoice.mp3frames import (
     info_frame,
     split_frames,
 )
-from pelvicvoice.store import read_entry, write_entry
+from pelvicvoice.cache import read_entry, write_entry
 
 # Frames encoded before and after a chunk and thrown away: the encoder's run-up and run-out.
 CONTEXT_FRAMES = 3
@@ -78,7 +78,7 @@ class ChunkRenderer:
         }
 
     def __call__(self, chunk: Chunk) -> bytes:
-        from pelvicvoice.render import render_range  # numpy: loaded only when a chunk must be encoded
+        from pelvicvoice.audio.render import render_range  # numpy: loaded only when a chunk must be encoded
 
         start, stop = _span(chunk)
         samples = render_range(self._nearby(start, stop), self.clips, self.script.total, start, stop)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pelvicvoice.audio import SILENCE_THRESHOLD
+from pelvicvoice.audio.samples import SILENCE_THRESHOLD
 from pelvicvoice.errors import Location, SpeechError
 from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
 
@@ -149,7 +149,7 @@ def _worker_context():
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         # Forked from a server that imported but never used the engine: fast and pristine.
-        context.set_forkserver_preload(["numpy", "pyttsx3", "pelvicvoice.speech"])
+        context.set_forkserver_preload(["numpy", "pyttsx3", "pelvicvoice.audio.engines.pyttsx3_espeak"])
         return context
     return multiprocessing.get_context("spawn")
 

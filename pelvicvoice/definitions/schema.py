@@ -6,7 +6,7 @@ import difflib
 import re
 from typing import Any
 
-from pelvicvoice.source import DocPath, ProblemList
+from pelvicvoice.definitions.source import DocPath, ProblemList
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Ids become file names: portable on every file system, no separators, no dot files.

@@ -28,7 +28,7 @@ from pelvicvoice.model import (
     Timed,
     Value,
 )
-from pelvicvoice.program import MIN_STEP_SECONDS
+from pelvicvoice.definitions.program import MIN_STEP_SECONDS
 
 MAX_SESSION_SECONDS = 4 * 3600
 # Silence that must follow every clip before the next cue, so words never run together.

@@ -14,19 +14,19 @@ from pathlib import Path
 
 from pelvicvoice import __version__
 from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
-from pelvicvoice.clips import ClipProvider, engine_identity
-from pelvicvoice.cover import cover_pixels, png_bytes
+from pelvicvoice.audio.clips import ClipProvider, engine_identity
+from pelvicvoice.publishing.cover import cover_pixels, png_bytes
 from pelvicvoice.errors import DefinitionError, Location
-from pelvicvoice.feed import Episode, Feed, Transcript, feed_xml
-from pelvicvoice.formats import chapters_json, to_json, to_srt, to_vtt, transcript_json
-from pelvicvoice.library import Library
-from pelvicvoice.loudness import TARGET_LUFS_DUAL_MONO, TRUE_PEAK_CEILING_DBTP, normalized_clips
+from pelvicvoice.publishing.feed import Episode, Feed, Transcript, feed_xml
+from pelvicvoice.script.formats import chapters_json, to_json, to_srt, to_vtt, transcript_json
+from pelvicvoice.definitions.library import Library
+from pelvicvoice.audio.loudness import TARGET_LUFS_DUAL_MONO, TRUE_PEAK_CEILING_DBTP, normalized_clips
 from pelvicvoice.model import SAMPLE_RATE, CueScript, SessionRequest, VoiceProfile
-from pelvicvoice.mp3frames import decoded_samples
-from pelvicvoice.plan import Plan, builtin_plan_ids, find_plan, plan_requests
-from pelvicvoice.site import EpisodePage, index_html, language_html
-from pelvicvoice.splice import ChunkEncoder
-from pelvicvoice.tags import id3_size, session_tags
+from pelvicvoice.mp3.frames import decoded_samples
+from pelvicvoice.definitions.plans import Plan, builtin_plan_ids, find_plan, plan_requests
+from pelvicvoice.publishing.site import EpisodePage, index_html, language_html
+from pelvicvoice.mp3.splice import ChunkEncoder
+from pelvicvoice.mp3.tags import id3_size, session_tags
 
 MANIFEST = ".pelvicvoice-episodes.json"
 # Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.

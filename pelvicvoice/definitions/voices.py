@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import VoiceProfile
-from pelvicvoice.schema import LANGUAGE, check_keys, expect_mapping, expect_number, expect_text
-from pelvicvoice.source import Document, ProblemList, load_language_files
+from pelvicvoice.definitions.schema import LANGUAGE, check_keys, expect_mapping, expect_number, expect_text
+from pelvicvoice.definitions.source import Document, ProblemList, load_language_files
 
 ENGINES = ("espeak-ng",)
 MIN_RATE, MAX_RATE = 80, 450

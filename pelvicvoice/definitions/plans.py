@@ -10,10 +10,10 @@ from typing import Any
 
 from pelvicvoice.build import make_requests
 from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
-from pelvicvoice.library import Library
+from pelvicvoice.definitions.library import Library
 from pelvicvoice.model import SessionRequest
-from pelvicvoice.schema import SLUG, check_keys, expect_language_texts, expect_list, expect_mapping, expect_text
-from pelvicvoice.source import DocPath, Document, ProblemList, load_document
+from pelvicvoice.definitions.schema import SLUG, check_keys, expect_language_texts, expect_list, expect_mapping, expect_text
+from pelvicvoice.definitions.source import DocPath, Document, ProblemList, load_document
 
 _WEEKS = re.compile(r"^(\d+)(?:-(\d+)|(\+))?$")
 FREQUENCIES = ("day", "week")

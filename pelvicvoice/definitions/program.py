@@ -8,7 +8,7 @@ from typing import Any
 
 from pelvicvoice.errors import DefinitionError, Location, Problem
 from pelvicvoice.model import Level, Parameter, Pause, Program, Quick, Repeat, Say, Section, Step, Timed, Value
-from pelvicvoice.schema import (
+from pelvicvoice.definitions.schema import (
     IDENTIFIER,
     SLUG,
     check_keys,
@@ -20,7 +20,7 @@ from pelvicvoice.schema import (
     expect_text,
     type_name,
 )
-from pelvicvoice.source import DocPath, Document, ProblemList, load_document
+from pelvicvoice.definitions.source import DocPath, Document, ProblemList, load_document
 
 # Limits that keep a typo from asking for a days-long session.
 MAX_SECONDS_PER_STEP = 600

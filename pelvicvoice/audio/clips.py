@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pelvicvoice.errors import Location, SpeechError
-from pelvicvoice.ffmpeg import decode_to_samples
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
 from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript, VoiceProfile
-from pelvicvoice.store import read_entry, write_entry
+from pelvicvoice.cache import read_entry, write_entry
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,7 +41,7 @@ def engine_identity() -> str:
 def isolated_speech(workers: int | None = None) -> Engine:
     """Start the bundled espeak-ng, each phrase spoken in a fresh process (see speech.IsolatedSpeech)."""
     # Imported here: the engine and numpy load only when a clip is missing.
-    from pelvicvoice.speech import IsolatedSpeech
+    from pelvicvoice.audio.engines.pyttsx3_espeak import IsolatedSpeech
 
     return IsolatedSpeech(workers=workers)
 
@@ -164,7 +164,7 @@ class ClipProvider:
     ) -> Clip | SpeechError:
         if isinstance(samples, SpeechError):
             return samples
-        from pelvicvoice.audio import trimmed_clip  # numpy: loaded only when speech was made
+        from pelvicvoice.audio.samples import trimmed_clip  # numpy: loaded only when speech was made
 
         text, profile, _ = need
         clip = trimmed_clip(samples)
@@ -175,7 +175,7 @@ class ClipProvider:
         return clip
 
     def _recorded_clip(self, path: Path) -> Clip | SpeechError:
-        from pelvicvoice.audio import trimmed_clip  # numpy: loaded only for recorded voice packs
+        from pelvicvoice.audio.samples import trimmed_clip  # numpy: loaded only for recorded voice packs
 
         clip = trimmed_clip(self.decode(path))
         if len(clip) == 0:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pelvicvoice.errors import Location, OutputError
 from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
-from pelvicvoice.mp3frames import split_frames
+from pelvicvoice.mp3.frames import split_frames
 
 if TYPE_CHECKING:
     import numpy as np
