@@ -1,185 +1,214 @@
-"""Build sessions: gather and check everything first, then write each MP3 atomically."""
+"""Build sessions: expand and check everything first, then write each MP3 through the output layer."""
 
 from __future__ import annotations
 
-import errno
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pelvicvoice.audio.clips import ClipProvider
-from pelvicvoice.errors import (
-    BuildError,
-    DefinitionError,
-    Location,
-    OutputError,
-    PelvicvoiceError,
-    Problem,
-    SpeechError,
-)
-from pelvicvoice.script.expand import MIN_GAP_SECONDS, expand, to_samples
-from pelvicvoice.mp3.ffmpeg import encode_mp3
 from pelvicvoice.definitions.library import Library
-from pelvicvoice.model import Clip, CueScript, SessionRequest, VoiceProfile
-from pelvicvoice.definitions.program import parse_overrides
-from pelvicvoice.mp3.splice import ChunkEncoder, write_spliced
-from pelvicvoice.mp3.tags import id3_tag, session_tags
 from pelvicvoice.definitions.voices import choose_voice
+from pelvicvoice.errors import BuildError, DefinitionError, Location, PelvicvoiceError, Problem, SpeechError
+from pelvicvoice.model import Clip, CueScript, Program, SessionRequest, VoiceProfile
+from pelvicvoice.mp3.session import write_mp3
+from pelvicvoice.mp3.splice import ChunkCounts, ChunkEncoder, chunk_encoder
+from pelvicvoice.output import atomic_file
+from pelvicvoice.script.expand import MIN_GAP_SECONDS, expand, to_samples
+from pelvicvoice.settings import BuildSettings, current_settings
 
 # Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
-# the worker that writes the session, so it must be a module-level function.
+# the worker that writes the session, so it must be picklable (a module-level function).
 ClipShaper = Callable[[CueScript, dict[str, Clip]], dict[str, Clip]]
 
 
 @dataclass(frozen=True)
 class VoiceChoice:
-    """Command-line overrides of the voice profiles."""
+    """Overrides of the voice profiles for one build."""
 
     voice: str | None = None
     rate: int | None = None
+    origin: Location | None = None  # where they were chosen, for messages
 
 
 @dataclass(frozen=True)
-class PlannedSession:
-    """A session with its voice and cue script, ready to render."""
+class Session:
+    """A session expanded into its cue script, with the voice that speaks it and the file it goes to."""
 
     script: CueScript
     profile: VoiceProfile
     target: Path
 
 
-def plan_sessions(
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build wrote, and how its clips and chunks were obtained (the workers' work included)."""
+
+    written: tuple[Path, ...]
+    synthesized: int
+    cached: int
+    recorded: int
+    chunks: ChunkCounts
+
+
+def default_jobs() -> int:
+    """Return how many workers to use when none is asked for: one per core."""
+    return os.cpu_count() or 1
+
+
+@dataclass
+class Toolchain:
+    """What every build needs besides its requests: definitions, settings, clips, encoder and workers."""
+
+    library: Library
+    settings: BuildSettings
+    clips: ClipProvider
+    encoder: ChunkEncoder | None
+    jobs: int
+
+    def __enter__(self) -> Toolchain:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.clips.close()
+
+
+def make_toolchain(
+    library: Library,
+    cache_dir: Path,
+    voice_pack: Path | None = None,
+    jobs: int | None = None,
+    settings: BuildSettings | None = None,
+) -> Toolchain:
+    """Wire the library's engines, the clip cache and the spliced encoder under cache_dir."""
+    jobs = jobs or default_jobs()
+    settings = settings or current_settings(library.engines)
+    clips = ClipProvider(cache_dir, settings, library.engines, jobs, voice_pack)
+    return Toolchain(library, settings, clips, chunk_encoder(cache_dir, settings, jobs), jobs)
+
+
+def expand_sessions(
     requests: list[SessionRequest], library: Library, out_dir: Path, choice: VoiceChoice = VoiceChoice()
-) -> list[PlannedSession]:
+) -> list[Session]:
     """Expand every request into a cue script, reporting all problems together."""
-    planned, problems = [], []
+    sessions, problems = [], []
     for request in requests:
         try:
-            profile = choose_voice(library.voices, request.language, choice.voice, choice.rate)
+            profile = choose_voice(
+                library.voices, library.engines, request.language, choice.voice, choice.rate, choice.origin
+            )
             # Library.find has checked that every language of the program has a catalog.
             catalog = library.catalogs[request.language]
-            script = expand(request.program, request.language, request.parameters, catalog, profile.rate, request.level)
+            estimate = library.speech_estimate(profile)
+            script = expand(request.program, request.language, request.parameters, catalog, estimate, request.level)
         except PelvicvoiceError as error:
             problems.extend(error.problems)
             continue
-        planned.append(PlannedSession(script, profile, out_dir / request.language / f"{request.file_stem}.mp3"))
+        sessions.append(Session(script, profile, out_dir / request.language / f"{request.file_stem}.mp3"))
     if problems:
         raise DefinitionError(problems)
-    return planned
+    return sessions
 
 
 def session_script(request: SessionRequest, library: Library, choice: VoiceChoice = VoiceChoice()) -> CueScript:
     """Return the cue script of one session (what `show` prints)."""
-    return plan_sessions([request], library, Path("."), choice)[0].script
+    return expand_sessions([request], library, Path("."), choice)[0].script
+
+
+def check_timing(library: Library, program: Program) -> None:
+    """Expand every language with default parameters, reporting what only expansion finds."""
+    problems: list[Problem] = []
+    for language in program.languages:
+        try:
+            estimate = library.speech_estimate(library.voices[language])
+            expand(program, language, program.defaults, library.catalogs[language], estimate)
+        except PelvicvoiceError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise DefinitionError(problems)
 
 
 def build_sessions(
     requests: list[SessionRequest],
-    library: Library,
-    clips: ClipProvider,
+    toolchain: Toolchain,
     out_dir: Path,
     choice: VoiceChoice = VoiceChoice(),
     on_written: Callable[[Path], None] = lambda path: None,
-    encoder: ChunkEncoder | None = None,
-    jobs: int = 1,
+) -> BuildReport:
+    """Build every requested session into out_dir/<lang>/<file stem>.mp3."""
+    return write_sessions(expand_sessions(requests, toolchain.library, out_dir, choice), toolchain, on_written)
+
+
+def write_sessions(
+    sessions: list[Session],
+    toolchain: Toolchain,
+    on_written: Callable[[Path], None] = lambda path: None,
     shape: ClipShaper | None = None,
-) -> list[Path]:
-    """Build every requested session into out_dir/<lang>/<id>.mp3 and return the paths."""
-    planned = plan_sessions(requests, library, out_dir, choice)
-    targets = [session.target for session in planned]
+) -> BuildReport:
+    """Gather every session's clips and check they fit, then write each session that has them."""
+    targets = [session.target for session in sessions]
     duplicates = {str(t) for t in targets if targets.count(t) > 1}
     if duplicates:
         raise DefinitionError.at(
             Location(sorted(duplicates)[0]), "two sessions would write the same file; build them separately"
         )
-    gathered = clips.clips_for([(session.script, session.profile) for session in planned])
+    gathered = toolchain.clips.clips_for([(session.script, session.profile) for session in sessions])
     # A session whose speech could not be made is reported at the end; the others are built.
-    failures = [problem for found in gathered if isinstance(found, SpeechError) for problem in found.problems]
-    ready = [(session, found) for session, found in zip(planned, gathered, strict=True) if isinstance(found, dict)]
-    planned = [session for session, _ in ready]
-    session_clips = [found for _, found in ready]
-    problems: list[Problem] = []
-    for session, session_clip in ready:
-        problems.extend(overflow_problems(session.script, session_clip))
+    failures = [problem for found in gathered.sessions if isinstance(found, SpeechError) for problem in found.problems]
+    ready = [
+        (session, found) for session, found in zip(sessions, gathered.sessions, strict=True) if isinstance(found, dict)
+    ]
+    problems = [problem for session, found in ready for problem in overflow_problems(session.script, found)]
     if problems:
         raise BuildError(problems)
-    jobs = max(1, min(jobs, len(planned)))
-    if jobs == 1:
-        for session, session_clip in zip(planned, session_clips, strict=True):
-            write_session(session, session_clip, encoder, shape)
-            on_written(session.target)
-    else:
-        # Sessions are written by worker processes started fresh ("spawn"): no engine state
-        # or threads are inherited, and every core is used. Imported here: a one-session
-        # build never needs them, and their import is a large part of its start-up.
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            # Longest first, so that no long session starts last while the other workers idle.
-            longest_first = sorted(range(len(planned)), key=lambda index: -planned[index].script.total)
-            futures = {
-                index: pool.submit(write_session, planned[index], session_clips[index], encoder, shape)
-                for index in longest_first
-            }
-            for index, session in enumerate(planned):
-                futures[index].result()
-                on_written(session.target)
+    counts = _write_all(ready, toolchain, on_written, shape)
     if failures:
         raise SpeechError(list(dict.fromkeys(failures)))
-    return [session.target for session in planned]
+    written = tuple(session.target for session, _ in ready)
+    return BuildReport(written, gathered.synthesized, gathered.cached, gathered.recorded, counts)
+
+
+def _write_all(
+    ready: list[tuple[Session, dict[str, Clip]]],
+    toolchain: Toolchain,
+    on_written: Callable[[Path], None],
+    shape: ClipShaper | None,
+) -> ChunkCounts:
+    jobs = max(1, min(toolchain.jobs, len(ready)))
+    total = ChunkCounts()
+    if jobs == 1:
+        for session, clips in ready:
+            total += write_session(session, clips, toolchain.encoder, shape)
+            on_written(session.target)
+        return total
+    # Sessions are written by worker processes started fresh ("spawn"): no engine state or
+    # threads are inherited, and every core is used. Imported here: a one-session build
+    # never needs them, and their import is a large part of its start-up.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        # Longest first, so that no long session starts last while the other workers idle.
+        longest_first = sorted(range(len(ready)), key=lambda index: -ready[index][0].script.total)
+        futures = {
+            index: pool.submit(write_session, *ready[index], toolchain.encoder, shape) for index in longest_first
+        }
+        for index, (session, _clips) in enumerate(ready):
+            total += futures[index].result()
+            on_written(session.target)
+    return total
 
 
 def write_session(
-    session: PlannedSession,
-    clips: dict[str, Clip],
-    encoder: ChunkEncoder | None,
-    shape: ClipShaper | None = None,
-) -> None:
-    """Shape the clips, encode (splicing where it can) and tag one session, then move it into place."""
+    session: Session, clips: dict[str, Clip], encoder: ChunkEncoder | None, shape: ClipShaper | None = None
+) -> ChunkCounts:
+    """Shape the clips, then write the session's MP3 into place atomically."""
     if shape is not None:
         clips = shape(session.script, clips)
-    tag = id3_tag(session_tags(session.script))
-    target = session.target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_orphans(target)
-        temporary = _part_file(target)
-    except OSError as error:
-        raise OutputError.at(Location(str(target.parent)), _os_problem(error)) from None
-    audio: Path | None = None
-    try:
-        with temporary.open("wb") as file:
-            file.write(tag)
-            spliced = encoder is not None and write_spliced(file, session.script, clips, encoder)
-        if not spliced:
-            # ffmpeg writes the Info header by seeking back to the start of a file of its own.
-            from pelvicvoice.audio.render import render_blocks  # numpy: only for what cannot be spliced
-
-            audio = _part_file(target)
-            encode_mp3(render_blocks(session.script, clips), audio)
-            with temporary.open("wb") as file, audio.open("rb") as encoded:
-                file.write(tag)
-                shutil.copyfileobj(encoded, file)
-        os.chmod(temporary, 0o666 & ~_current_umask())
-        os.replace(temporary, target)
-    except OSError as error:
-        raise OutputError.at(Location(str(target)), _os_problem(error)) from None
-    finally:
-        temporary.unlink(missing_ok=True)
-        if audio is not None:
-            audio.unlink(missing_ok=True)
-
-
-def _part_file(target: Path) -> Path:
-    """Create an empty temporary file beside target, named so that _remove_orphans finds it."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.{os.getpid()}.", suffix=".mp3.part")
-    os.close(handle)
-    return Path(name)
+    with atomic_file(session.target) as file:
+        return write_mp3(file, session.script, clips, encoder)
 
 
 def overflow_problems(script: CueScript, clips: dict[str, Clip]) -> list[Problem]:
@@ -201,73 +230,3 @@ def overflow_problems(script: CueScript, clips: dict[str, Clip]) -> list[Problem
                 )
             )
     return problems
-
-
-def _remove_orphans(target: Path) -> None:
-    """Remove temporary files of target left by a build that was killed (its process is gone)."""
-    for orphan in target.parent.glob(f".{target.stem}.*.mp3.part"):
-        pid = orphan.name[len(target.stem) + 2 :].split(".")[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
-            orphan.unlink(missing_ok=True)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _os_problem(error: OSError) -> str:
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full; free some space or choose another folder with -o"
-    if error.errno == errno.EFBIG:
-        return "the file is larger than this system allows here; choose another folder with -o"
-    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "cannot write here; choose a writable folder with -o"
-    return f"cannot write: {error.strerror or error}"
-
-
-def make_requests(
-    library: Library,
-    names: tuple[str, ...],
-    languages: tuple[str, ...],
-    assignments: tuple[str, ...],
-    level: str | None = None,
-    origin: Location | None = None,
-) -> list[SessionRequest]:
-    """Resolve programs, languages ('all' = each program's own), a level and --set values into requests.
-
-    What the caller asked for that cannot be had is reported at origin, when it is given.
-    """
-    requests, problems = [], []
-    for name in names:
-        try:
-            program = library.find(name, origin)
-            values = parse_overrides(program, assignments, level, origin)
-        except PelvicvoiceError as error:
-            problems.extend(error.problems)
-            continue
-        wanted = program.languages if "all" in languages else (languages or program.languages[:1])
-        for language in dict.fromkeys(wanted):
-            if language not in program.languages:
-                problems.append(
-                    Problem(
-                        origin or program.location,
-                        f"program {program.id!r} has no {language!r} version; it has {', '.join(program.languages)}",
-                    )
-                )
-                continue
-            requests.append(SessionRequest(program, language, values, level))
-    if problems:
-        raise DefinitionError(problems)
-    return requests
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

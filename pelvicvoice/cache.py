@@ -1,29 +1,33 @@
-"""Cache files written atomically and read back only when their checksum holds."""
+"""The cache folder: entries written through the output layer and read back only when their checksum holds."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
+
+from pelvicvoice.output import atomic_file
 
 # Every entry ends with this marker and the SHA-256 of what precedes it.
 _FOOTER = b"pelvicvoice-sha256"
 _DIGEST_SIZE = 32
 
 
+def default_cache_dir() -> Path:
+    """Return the user cache folder: $PELVICVOICE_CACHE, else $XDG_CACHE_HOME/pelvicvoice."""
+    if os.environ.get("PELVICVOICE_CACHE"):
+        return Path(os.environ["PELVICVOICE_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pelvicvoice"
+
+
 def write_entry(path: Path, payload: bytes) -> None:
-    """Write payload and its checksum to a temporary file, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(payload + _FOOTER + hashlib.sha256(payload).digest())
-        # Two builds may write the same entry at once: whichever rename lands last, both are whole.
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write payload and its checksum atomically.
+
+    Two builds may write the same entry at once: whichever rename lands last, both are whole.
+    """
+    with atomic_file(path) as file:
+        file.write(payload + _FOOTER + hashlib.sha256(payload).digest())
 
 
 def read_entry(path: Path) -> bytes | None:

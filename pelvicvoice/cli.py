@@ -12,14 +12,16 @@ from pathlib import Path
 
 import click
 
-from pelvicvoice.build import VoiceChoice, build_sessions, make_requests, session_script
-from pelvicvoice.audio.clips import clip_provider, default_cache_dir, isolated_speech
-from pelvicvoice.errors import PelvicvoiceError
-from pelvicvoice.script.formats import FORMATTERS
+from pelvicvoice.build import VoiceChoice, build_sessions, make_toolchain, session_script
+from pelvicvoice.cache import default_cache_dir
 from pelvicvoice.definitions.library import Library
-from pelvicvoice.mp3.splice import chunk_encoder
+from pelvicvoice.definitions.requests import Wording, make_requests
+from pelvicvoice.errors import Location, PelvicvoiceError
+from pelvicvoice.script.formats import FORMATTERS
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
+# Problems with what was asked for are named by the options that asked for it.
+COMMAND_LINE = Wording(setting="--set {}", level="--level {}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,8 +57,10 @@ def show_command(
 ) -> None:
     """Print a program's cue script, without making audio."""
     library = _library()
-    request = make_requests(library, (program,), (language,) if language else (), assignments, level)[0]
-    click.echo(FORMATTERS[output_format](session_script(request, library, VoiceChoice(rate=rate))), nl=False)
+    languages = (language,) if language else ()
+    request = make_requests(library, (program,), languages, assignments, level, wording=COMMAND_LINE)[0]
+    script = session_script(request, library, _voice_choice(None, rate))
+    click.echo(FORMATTERS[output_format](script), nl=False)
 
 
 @cli.command("build")
@@ -86,18 +90,15 @@ def build_command(
 ) -> None:
     """Build MP3 sessions into OUTPUT/<lang>/<program-id>.mp3."""
     library = _library()
-    requests = make_requests(library, programs, languages, assignments, level)
-    cache = cache_dir or default_cache_dir()
-    jobs = jobs or os.cpu_count() or 1
-    clips = clip_provider(cache, voice_pack, engine_factory=lambda: isolated_speech(jobs))
-    encoder = chunk_encoder(cache, workers=jobs)
-    with _progress(len(requests)) as advance:
+    requests = make_requests(library, programs, languages, assignments, level, wording=COMMAND_LINE)
+    toolchain = make_toolchain(library, cache_dir or default_cache_dir(), voice_pack, jobs)
+    with toolchain, _progress(len(requests)) as advance:
 
         def written(path: Path) -> None:
             advance(path)
             click.echo(str(path))
 
-        build_sessions(requests, library, clips, out_dir, VoiceChoice(voice, rate), written, encoder, jobs)
+        build_sessions(requests, toolchain, out_dir, _voice_choice(voice, rate), written)
 
 
 @cli.command("show-plan")
@@ -128,17 +129,14 @@ def publish_command(
     cache_dir: Path | None,
 ) -> None:
     """Publish a plan, or programs (default: the whole library), as podcast feeds and a site."""
-    from pelvicvoice.publishing.publish import plan_publication, publish, start_date
+    from pelvicvoice.publishing.episodes import choose_episodes, start_date
+    from pelvicvoice.publishing.publish import publish
 
     library = _library()
-    episodes, texts = plan_publication(library, sources, languages, start_date(dict(os.environ)))
-    cache = cache_dir or default_cache_dir()
-    jobs = jobs or os.cpu_count() or 1
-    clips = clip_provider(cache, engine_factory=lambda: isolated_speech(jobs))
-    with _progress(len(episodes)) as advance:
-        report = publish(
-            episodes, library, clips, chunk_encoder(cache, workers=jobs), out_dir, base_url, texts, jobs, advance
-        )
+    episodes, texts = choose_episodes(library, sources, languages, start_date(dict(os.environ)))
+    toolchain = make_toolchain(library, cache_dir or default_cache_dir(), jobs=jobs)
+    with toolchain, _progress(len(episodes)) as advance:
+        report = publish(episodes, texts, toolchain, out_dir, base_url, advance)
     for feed in report.feeds:
         click.echo(str(feed))
     click.echo(
@@ -187,6 +185,12 @@ def validate_command(files: tuple[str, ...]) -> None:
 
 def _library() -> Library:
     return Library.load()
+
+
+def _voice_choice(voice: str | None, rate: int | None) -> VoiceChoice:
+    # A problem with a chosen voice is reported at the option that chose it.
+    origin = Location(f"--rate {rate}") if rate else Location(f"--voice {voice}") if voice else None
+    return VoiceChoice(voice, rate, origin)
 
 
 class _progress:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pelvicvoice.build import make_requests, session_script
+from pelvicvoice.build import check_timing, session_script
+from pelvicvoice.definitions.library import Library
+from pelvicvoice.definitions.plans import plan_requests
+from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
 from pelvicvoice.script.formats import format_duration
-from pelvicvoice.definitions.library import Library
-from pelvicvoice.definitions.plans import find_plan, plan_requests
-from pelvicvoice.audio.engines.pyttsx3_espeak import EspeakEngine
 
 
 def program_rows(library: Library, paths: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -30,20 +30,21 @@ def program_rows(library: Library, paths: tuple[str, ...] = ()) -> list[tuple[st
 
 def voice_rows(library: Library, language: str | None = None) -> list[tuple[str, ...]]:
     """Return each voice profile and whether its voice is installed; with language, all matching voices."""
-    engine = EspeakEngine()
-    installed = {voice_id for voice_id, _, _ in engine.voices()}
+    installed = {name: engine.installed_voices() for name, engine in library.engines.items()}
     rows = [("language", "engine", "voice", "rate", "volume", "status")]
     for code, profile in sorted(library.voices.items()):
         if language and code != language:
             continue
-        status = "ok" if profile.voice in installed else "voice not installed"
-        rows.append((code, profile.engine, profile.voice, str(profile.rate), f"{profile.volume:g}", status))
+        voice, rate, volume = library.engines[profile.engine].describe(profile.options)
+        known = {voice_id for voice_id, _, _ in installed[profile.engine]}
+        rows.append((code, profile.engine, voice, rate, volume, "ok" if voice in known else "voice not installed"))
     if language:
         rows.append(("", "", "", "", "", ""))
         rows.append(("installed voices for", language, "", "", "", ""))
-        for voice_id, name, voice_language in engine.voices():
-            if voice_language.split("-")[0] == language or voice_id.split("/")[-1].split("-")[0] == language:
-                rows.append((voice_language, engine.name, voice_id, "", "", name))
+        for engine, voices in sorted(installed.items()):
+            for voice_id, name, voice_language in voices:
+                if voice_language.split("-")[0] == language or voice_id.split("/")[-1].split("-")[0] == language:
+                    rows.append((voice_language, engine, voice_id, "", "", name))
     return rows
 
 
@@ -52,7 +53,7 @@ def validate_files(library: Library, files: tuple[str, ...]) -> list[str]:
     problems: list[Problem] = []
     for name in files:
         try:
-            library.check_timing(library.find(name))
+            check_timing(library, library.find(name))
         except PelvicvoiceError as error:
             problems.extend(error.problems)
     if problems:
@@ -62,7 +63,7 @@ def validate_files(library: Library, files: tuple[str, ...]) -> list[str]:
 
 def plan_text(library: Library, name: str, language: str | None) -> str:
     """Render a plan week by week in one language: how often, which program, how long."""
-    plan = find_plan(name, library)
+    plan = library.find_plan(name)
     language = language or plan.languages[0]
     if language not in plan.languages:
         raise DefinitionError.at(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pelvicvoice.errors import Location
 
-SAMPLE_RATE = 22050  # espeak-ng's native rate; every clip and session uses it
+SAMPLE_RATE = 22050  # every clip and session uses it; engines with another rate are resampled
 # Samples in one MPEG-2 Layer III frame at SAMPLE_RATE. Cues start on this grid, so that every
 # occurrence of a clip sits at the same place in its MP3 frames and is encoded only once.
 FRAME_SAMPLES = 576
@@ -17,7 +18,7 @@ Value = int | float | str
 
 @dataclass(frozen=True)
 class Parameter:
-    """A program knob with a default that `--set name=value` can change."""
+    """A program knob with a default that a level or a `name=value` setting can change."""
 
     name: str
     default: float | int
@@ -26,6 +27,14 @@ class Parameter:
     integer: bool
     help: str
     location: Location
+
+    def problem_with(self, number: float | int) -> str | None:
+        """Say what is wrong with number as a value of this parameter, or None when it is fine."""
+        if self.integer and not float(number).is_integer():
+            return f"{self.name} must be a whole number"
+        if not self.minimum <= number <= self.maximum:
+            return f"{self.name} must be between {self.minimum} and {self.maximum}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -139,13 +148,11 @@ class Catalog:
 
 @dataclass(frozen=True)
 class VoiceProfile:
-    """How one language is spoken: engine, voice id, rate (words/min) and volume."""
+    """How one language is spoken: an engine, and that engine's own settings (a frozen dataclass)."""
 
     language: str
     engine: str
-    voice: str
-    rate: int
-    volume: float
+    options: Any  # e.g. espeak-ng's voice id, words per minute and volume; see audio/engines
     location: Location
 
 

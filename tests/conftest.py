@@ -1,4 +1,4 @@
-"""Shared fixtures: the real library, the real CLI, a real build in a temporary folder."""
+"""Shared fixtures: the real library, one spoken by the tone engine, the real CLI, a real build."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fake_engine import ToneEngine, write_tone_profiles
 
 from pelvicvoice.definitions.library import Library
 
@@ -42,6 +43,13 @@ def run_cli(*args: str, cwd: Path | None = None, cache: Path | None = None) -> C
 @pytest.fixture(scope="session")
 def library() -> Library:
     return Library.load()
+
+
+@pytest.fixture(scope="session")
+def tone_library(tmp_path_factory) -> Library:
+    """The built-in library, every language spoken by the tone engine (fast, no speech engine)."""
+    voices = write_tone_profiles(tmp_path_factory.mktemp("tone-voices"))
+    return Library.load(voice_dir=voices, engines={ToneEngine.name: ToneEngine()})
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import wave
+from dataclasses import replace
 from importlib import metadata
 
 import numpy as np
@@ -12,12 +13,13 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
+from pelvicvoice.audio.engines.espeak import EspeakNg
 from pelvicvoice.audio.samples import SILENCE_THRESHOLD, speech_onsets
-from pelvicvoice.build import build_sessions, make_requests, session_script
-from pelvicvoice.audio.clips import clip_provider
-from pelvicvoice.mp3.ffmpeg import decode_to_samples
+from pelvicvoice.build import build_sessions, make_toolchain, session_script
+from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
 from pelvicvoice.mp3.frames import decoded_samples, split_frames
 from pelvicvoice.mp3.tags import ChapterTag, SessionTags, id3_size, id3_tag
 
@@ -26,11 +28,13 @@ from conftest import run_cli, write
 PROGRAMS = ("kegel-basics", "intensive")
 
 
+@pytest.mark.slow
 def test_build_prints_each_written_path(built):
     printed = built["stdout"].split()
     assert printed == [str(built["out"] / "en" / f"{program}.mp3") for program in PROGRAMS]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_every_cue_starts_where_show_says(built, program):
     script = built["scripts"][program]
@@ -54,6 +58,7 @@ def test_every_cue_starts_where_show_says(built, program):
         assert np.abs(gap.astype(np.int32)).max(initial=0) < SILENCE_THRESHOLD, cue
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_id3_chapters_match_sections(built, program):
     script = built["scripts"][program]
@@ -95,6 +100,7 @@ def test_id3_tag_carries_any_script_and_many_chapters(tmp_path):
     assert id3_size(path.read_bytes()) == tags.size == path.stat().st_size
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_mp3_is_mono_cbr_with_info_header(built, program):
     path = built["out"] / "en" / f"{program}.mp3"
@@ -117,15 +123,20 @@ def test_mp3_is_mono_cbr_with_info_header(built, program):
     assert frames * 576 - delay - padding == expected_samples
 
 
-def test_second_build_synthesizes_nothing(built, library, tmp_path):
-    def no_engine():
+class _Unstartable(EspeakNg):
+    def speaker(self, workers):
         raise AssertionError("the engine was started although every clip is cached")
 
-    clips = clip_provider(built["cache"], engine_factory=no_engine)
+
+@pytest.mark.slow
+def test_second_build_synthesizes_nothing(built, library, tmp_path):
+    library = replace(library, engines={"espeak-ng": _Unstartable()})
     requests = make_requests(library, PROGRAMS, (), ())
-    written = build_sessions(requests, library, clips, tmp_path)
-    assert clips.stats.synthesized == 0
-    assert clips.stats.cached > 20
+    with make_toolchain(library, built["cache"], jobs=1) as toolchain:
+        report = build_sessions(requests, replace(toolchain, encoder=None), tmp_path)
+    assert report.synthesized == 0
+    assert report.cached > 20
+    written = report.written
     assert [path.name for path in written] == [f"{program}.mp3" for program in PROGRAMS]
     # Without a chunk encoder the whole timeline is encoded; the tag in front is the same.
     for path in written:
@@ -134,35 +145,38 @@ def test_second_build_synthesizes_nothing(built, library, tmp_path):
         assert decoded_samples(whole[id3_size(whole) :]) == decoded_samples(spliced[id3_size(spliced) :])
 
 
+@pytest.mark.slow
 def test_first_build_synthesizes_each_unique_phrase_once(library, tmp_path):
-    clips = clip_provider(tmp_path / "cache")
     requests = make_requests(library, ("kegel-basics",), (), ("reps=4",))
-    build_sessions(requests, library, clips, tmp_path / "out")
+    with make_toolchain(library, tmp_path / "cache") as toolchain:
+        report = build_sessions(requests, toolchain, tmp_path / "out")
     script = session_script(requests[0], library)
-    assert clips.stats.synthesized == len({cue.text for cue in script.cues})
-    assert len(script.cues) > clips.stats.synthesized
+    assert report.synthesized == len({cue.text for cue in script.cues})
+    assert len(script.cues) > report.synthesized
 
 
+@pytest.mark.slow
 def test_a_damaged_clip_in_the_cache_is_made_again(built, library, tmp_path):
     cache = tmp_path / "cache"
-    first = clip_provider(cache)
     requests = make_requests(library, ("kegel-basics",), (), ())
-    build_sessions(requests, library, first, tmp_path / "first")
+    with make_toolchain(library, cache) as toolchain:
+        first = build_sessions(requests, toolchain, tmp_path / "first")
     entries = sorted(cache.rglob("*.wav"))
     truncated, flipped = entries[0], entries[1]
     truncated.write_bytes(truncated.read_bytes()[:-100])
     damaged = bytearray(flipped.read_bytes())
     damaged[len(damaged) // 2] ^= 0x01
     flipped.write_bytes(bytes(damaged))
-    again = clip_provider(cache)
-    build_sessions(requests, library, again, tmp_path / "again")
-    assert again.stats.synthesized == 2
-    assert again.stats.cached == first.stats.synthesized - 2
+    with make_toolchain(library, cache) as toolchain:
+        again = build_sessions(requests, toolchain, tmp_path / "again")
+    assert again.synthesized == 2
+    assert again.cached == first.synthesized - 2
     assert (tmp_path / "again" / "en" / "kegel-basics.mp3").read_bytes() == (
         tmp_path / "first" / "en" / "kegel-basics.mp3"
     ).read_bytes()
 
 
+@pytest.mark.slow
 def test_same_input_gives_identical_mp3(built, tmp_path):
     result = run_cli("build", "kegel-basics", "-o", str(tmp_path / "out"), cache=tmp_path / "fresh-cache")
     assert result.returncode == 0, result.stderr
@@ -170,6 +184,7 @@ def test_same_input_gives_identical_mp3(built, tmp_path):
     assert rebuilt == (built["out"] / "en" / "kegel-basics.mp3").read_bytes()
 
 
+@pytest.mark.slow
 def test_one_worker_and_several_write_the_same_files(built, tmp_path):
     result = run_cli("build", *PROGRAMS, "-j", "1", "-o", str(tmp_path), cache=built["cache"])
     assert result.returncode == 0, result.stderr
@@ -178,6 +193,7 @@ def test_one_worker_and_several_write_the_same_files(built, tmp_path):
         assert serial == (built["out"] / "en" / f"{program}.mp3").read_bytes()
 
 
+@pytest.mark.slow
 def test_recorded_clip_replaces_synthesis(tmp_path, built):
     tone = (8000 * np.sin(2 * np.pi * 440 * np.arange(round(0.4 * SAMPLE_RATE)) / SAMPLE_RATE)).astype(np.int16)
     pack = tmp_path / "pack" / "en"
@@ -207,6 +223,7 @@ def test_recorded_clip_replaces_synthesis(tmp_path, built):
     assert np.array_equal(samples[first].astype(np.int16), original[first])
 
 
+@pytest.mark.slow
 def test_speech_longer_than_its_slot_is_a_build_error(tmp_path):
     program = write(
         tmp_path / "tight.yaml",
@@ -242,12 +259,14 @@ def test_distribution_versions_are_those_importlib_metadata_finds():
         assert distribution_version(name) == metadata.version(name), name
 
 
+@pytest.mark.slow
 def test_warm_build_neither_loads_numpy_nor_starts_the_engine(built, tmp_path):
     """A warm build only reads clips and frames; numpy alone would be a third of its start-up."""
     driver = (
         "import sys; from pelvicvoice.cli import main\n"
         "try:\n    main()\n"
-        "finally:\n    print(sorted({'numpy', 'pyttsx3', 'pelvicvoice.audio.engines.pyttsx3_espeak'} & set(sys.modules)), file=sys.stderr)\n"
+        "finally:\n    heavy = {'numpy', 'pyttsx3', 'pelvicvoice.audio.engines.pyttsx3_espeak'}\n"
+        "    print(sorted(heavy & set(sys.modules)), file=sys.stderr)\n"
     )
     out = tmp_path / "out"
     command = [sys.executable, "-c", driver, "build", *PROGRAMS, "-o", str(out), "--cache-dir", str(built["cache"])]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from conftest import run_cli
 
 
@@ -96,6 +98,7 @@ def test_unknown_voice_is_a_clear_error(tmp_path):
     assert not any((tmp_path / "out").rglob("*.mp3"))
 
 
+@pytest.mark.slow
 def test_unwritable_output_folder_is_a_clear_error(tmp_path, built):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

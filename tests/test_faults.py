@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,17 +16,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pelvicvoice.build import build_sessions, make_requests
-from pelvicvoice.audio.clips import ClipCache, ClipProvider, engine_identity
-from pelvicvoice.errors import DefinitionError, SpeechError
-from pelvicvoice.mp3.ffmpeg import decode_to_samples
+from pelvicvoice.audio.engines.espeak import EspeakNg
+from pelvicvoice.audio.engines.pyttsx3_espeak import speak_in_fresh_process
+from pelvicvoice.audio.workers import WorkerPool
+from pelvicvoice.build import build_sessions, check_timing, make_toolchain
 from pelvicvoice.definitions.program import read_program
+from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.definitions.source import parse_document
-from pelvicvoice.audio.engines.pyttsx3_espeak import IsolatedSpeech
+from pelvicvoice.errors import DefinitionError, SpeechError
 
 from conftest import run_cli
 
 
+@pytest.mark.slow
 def test_killed_build_leaves_no_partial_file_and_the_next_build_completes(tmp_path):
     out, cache = tmp_path / "out", tmp_path / "cache"
     env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
@@ -51,6 +54,7 @@ def test_killed_build_leaves_no_partial_file_and_the_next_build_completes(tmp_pa
     assert not list(out.rglob("*.part")), "temporary files are cleaned or renamed"
 
 
+@pytest.mark.slow
 def test_two_builds_sharing_a_cache_at_once_are_safe(tmp_path):
     cache = tmp_path / "cache"
     env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
@@ -78,7 +82,7 @@ def test_two_builds_sharing_a_cache_at_once_are_safe(tmp_path):
     assert len(first) == 12
     for path in first:
         assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes()
-    assert not list(cache.rglob(".tmp-*"))
+    assert not list(cache.rglob("*.part"))
 
 
 yaml_scalars = st.one_of(
@@ -137,7 +141,7 @@ def test_any_definition_loads_or_raises_a_definition_error(library, document):
         if problems:
             raise DefinitionError(problems)
         library.language_problems(program)
-        library.check_timing(program)
+        check_timing(library, program)
     except DefinitionError as error:
         assert error.problems
         assert all(problem.location.file == "generated.yaml" for problem in error.problems)
@@ -152,10 +156,12 @@ def test_any_text_parses_or_raises_a_definition_error(text):
         assert str(error).startswith("text.yaml")
 
 
+@pytest.mark.slow
 def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_spoken(library):
     profile = library.voices["en"]
     slow = "Breathe in, and breathe out slowly. " * 400
-    results = IsolatedSpeech(workers=2, timeout=1.0).synthesize_many([(slow, profile), ("Relax.", profile)])
+    speaker = WorkerPool("espeak-ng", speak_in_fresh_process, 2, fresh_per_phrase=True, timeout=1.0)
+    results = speaker.synthesize_many([(slow, profile), ("Relax.", profile)])
     assert isinstance(results[0], SpeechError)
     message = str(results[0])
     assert message.startswith("voices/en.yaml:")
@@ -163,14 +169,22 @@ def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_s
     assert isinstance(results[1], np.ndarray) and results[1].size > 10_000
 
 
-class _FailingLift:
+class _FailingLift(EspeakNg):
     """The real engine, except that any phrase with 'Lift' fails as a broken engine would."""
 
-    def __init__(self):
-        self.engine = IsolatedSpeech()
+    def speaker(self, workers):
+        return _FailingLiftSpeaker(super().speaker(workers))
+
+
+class _FailingLiftSpeaker:
+    def __init__(self, speaker):
+        self.speaker = speaker
+
+    def close(self):
+        self.speaker.close()
 
     def synthesize_many(self, items):
-        spoken = self.engine.synthesize_many([item for item in items if "Lift" not in item[0]])
+        spoken = self.speaker.synthesize_many([item for item in items if "Lift" not in item[0]])
         results = []
         for text, profile in items:
             if "Lift" in text:
@@ -180,12 +194,13 @@ class _FailingLift:
         return results
 
 
+@pytest.mark.slow
 def test_a_failing_phrase_fails_only_its_session(library, tmp_path):
-    clips = ClipProvider(ClipCache(tmp_path / "cache"), engine_identity(), _FailingLift, decode_to_samples)
+    library = replace(library, engines={"espeak-ng": _FailingLift()})
     requests = make_requests(library, ("kegel-basics", "intensive"), (), ())
     written = []
-    with pytest.raises(SpeechError) as raised:
-        build_sessions(requests, library, clips, tmp_path / "out", on_written=written.append)
+    with pytest.raises(SpeechError) as raised, make_toolchain(library, tmp_path / "cache") as toolchain:
+        build_sessions(requests, toolchain, tmp_path / "out", on_written=written.append)
     assert [path.name for path in written] == ["kegel-basics.mp3"]
     assert (tmp_path / "out" / "en" / "kegel-basics.mp3").exists()
     assert not (tmp_path / "out" / "en" / "intensive.mp3").exists()
@@ -194,6 +209,7 @@ def test_a_failing_phrase_fails_only_its_session(library, tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_running_out_of_room_is_one_clear_line_and_leaves_no_file(built, tmp_path):
     """A file-size limit makes writes fail as a full disk does (no root needed to set it)."""
 

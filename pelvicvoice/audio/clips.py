@@ -1,80 +1,42 @@
-"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once."""
+"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once by its engine."""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import os
 import wave
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from pelvicvoice.errors import Location, SpeechError
-from pelvicvoice.mp3.ffmpeg import decode_to_samples
-from pelvicvoice.installed import distribution_version
-from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript, VoiceProfile
 from pelvicvoice.cache import read_entry, write_entry
+from pelvicvoice.errors import Location, SpeechError
+from pelvicvoice.model import Clip, CueScript, VoiceProfile
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
+from pelvicvoice.settings import BuildSettings
 
 if TYPE_CHECKING:
     import numpy as np
 
-# Bump when trimming or anything else that shapes a cached clip changes.
-CLIP_FORMAT_VERSION = 2
+    from pelvicvoice.audio.engines import Engine, Speaker
 
 
-class Engine(Protocol):
-    """What the clip provider needs from a speech engine."""
+@dataclass(frozen=True)
+class GatheredClips:
+    """Each session's clips (or the errors that keep it from being made), and how they were obtained."""
 
-    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]: ...
-
-
-def engine_identity() -> str:
-    """Name the speech engine and its versions without loading it (part of every clip cache key)."""
-    return (
-        f"espeak-ng/espeakng-loader {distribution_version('espeakng-loader')}/pyttsx3 {distribution_version('pyttsx3')}"
-    )
-
-
-def isolated_speech(workers: int | None = None) -> Engine:
-    """Start the bundled espeak-ng, each phrase spoken in a fresh process (see speech.IsolatedSpeech)."""
-    # Imported here: the engine and numpy load only when a clip is missing.
-    from pelvicvoice.audio.engines.pyttsx3_espeak import IsolatedSpeech
-
-    return IsolatedSpeech(workers=workers)
-
-
-def _session_clips(names: dict[str, str], clips: dict[str, Clip | SpeechError]) -> dict[str, Clip] | SpeechError:
-    """Gather a session's clips, or all the errors of the clips it lacks."""
-    errors = [clips[key] for key in dict.fromkeys(names.values()) if isinstance(clips[key], SpeechError)]
-    if errors:
-        return SpeechError([problem for error in errors for problem in error.problems])
-    return {name: clips[key] for name, key in names.items()}
-
-
-def default_cache_dir() -> Path:
-    """Return the user cache folder: $PELVICVOICE_CACHE, else $XDG_CACHE_HOME/pelvicvoice."""
-    if os.environ.get("PELVICVOICE_CACHE"):
-        return Path(os.environ["PELVICVOICE_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "pelvicvoice"
+    sessions: list[dict[str, Clip] | SpeechError]
+    synthesized: int
+    cached: int
+    recorded: int
 
 
 class ClipCache:
-    """Content-addressed WAV files of trimmed clips, keyed by everything that shapes them."""
+    """Content-addressed WAV files of trimmed clips, keyed by BuildSettings.clip_key."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, sample_rate: int):
         self.folder = folder
-
-    @staticmethod
-    def key(engine: str, profile: VoiceProfile, text: str) -> str:
-        """Hash engine identity, voice, rate, volume and text into a cache key."""
-        material = json.dumps(
-            [CLIP_FORMAT_VERSION, engine, profile.voice, profile.rate, profile.volume, text], ensure_ascii=False
-        )
-        return hashlib.sha256(material.encode()).hexdigest()
+        self.sample_rate = sample_rate
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.wav"
@@ -86,7 +48,7 @@ class ClipCache:
             return None
         try:
             with wave.open(io.BytesIO(payload), "rb") as wav:
-                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
+                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, self.sample_rate):
                     return None
                 data = wav.readframes(wav.getnframes())
         except (EOFError, wave.Error):
@@ -99,32 +61,35 @@ class ClipCache:
         with wave.open(buffer, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
-            wav.setframerate(SAMPLE_RATE)
+            wav.setframerate(self.sample_rate)
             wav.writeframes(clip.pcm)
         write_entry(self._path(key), buffer.getvalue())
 
 
-@dataclass
-class ClipStats:
-    """How each unique clip of a build was obtained."""
-
-    synthesized: int = 0
-    cached: int = 0
-    recorded: int = 0
-
-
-@dataclass
 class ClipProvider:
-    """Provide trimmed clips for cue scripts; start the engine only if something is missing."""
+    """Provide trimmed clips for cue scripts; start an engine only if one of its clips is missing.
 
-    cache: ClipCache
-    engine_identity: str
-    engine_factory: Callable[[], Engine]
-    decode: Callable[[Path], np.ndarray]
-    recorded_pack: Path | None = None
-    stats: ClipStats = field(default_factory=ClipStats)
+    An engine's workers, once started, serve every later request until close().
+    """
 
-    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> list[dict[str, Clip] | SpeechError]:
+    def __init__(
+        self,
+        cache_dir: Path,
+        settings: BuildSettings,
+        engines: Mapping[str, Engine],
+        workers: int,
+        recorded_pack: Path | None = None,
+        decode: Callable[[Path], np.ndarray] = decode_to_samples,
+    ):
+        self.cache = ClipCache(cache_dir, settings.sample_rate)
+        self.settings = settings
+        self.engines = engines
+        self.workers = workers
+        self.recorded_pack = recorded_pack
+        self.decode = decode
+        self._speakers: dict[str, Speaker] = {}
+
+    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> GatheredClips:
         """Return {clip name: clip} for each session, or the errors that keep it from being made.
 
         Every unique clip is made once; a clip that cannot be made fails only its sessions.
@@ -137,41 +102,64 @@ class ClipProvider:
                 if cue.clip in names:
                     continue
                 recorded = self._recorded_path(profile.language, cue.clip)
-                key = str(recorded) if recorded else ClipCache.key(self.engine_identity, profile, cue.text)
+                key = str(recorded) if recorded else self.settings.clip_key(profile, cue.text)
                 names[cue.clip] = key
                 needs.setdefault(key, (cue.text, profile, recorded))
             names_per_session.append(names)
         clips: dict[str, Clip | SpeechError] = {}
         missing = []
         for key, (_text, _profile, recorded) in needs.items():
-            if recorded is not None:
-                clips[key] = self._recorded_clip(recorded)
-                continue
-            cached = self.cache.load(key)
-            if cached is None:
+            found = self._recorded_clip(recorded) if recorded is not None else self.cache.load(key)
+            if found is None:
                 missing.append(key)
             else:
-                clips[key] = cached
-                self.stats.cached += 1
-        if missing:
-            spoken = self.engine_factory().synthesize_many([needs[key][:2] for key in missing])
-            for key, samples in zip(missing, spoken, strict=True):
-                clips[key] = self._keep_spoken(key, needs[key], samples)
-        return [_session_clips(names, clips) for names in names_per_session]
+                clips[key] = found
+        recorded_count = sum(1 for _text, _profile, recorded in needs.values() if recorded is not None)
+        clips.update(self._synthesize({key: needs[key][:2] for key in missing}))
+        return GatheredClips(
+            [_session_clips(names, clips) for names in names_per_session],
+            synthesized=len(missing),
+            cached=len(needs) - len(missing) - recorded_count,
+            recorded=recorded_count,
+        )
+
+    def close(self) -> None:
+        """Stop every engine's workers."""
+        for speaker in self._speakers.values():
+            speaker.close()
+        self._speakers.clear()
+
+    def _synthesize(self, wanted: dict[str, tuple[str, VoiceProfile]]) -> dict[str, Clip | SpeechError]:
+        """Speak every wanted phrase with its profile's engine, then trim, resample and cache it."""
+        made: dict[str, Clip | SpeechError] = {}
+        by_engine: dict[str, list[str]] = {}
+        for key, (_text, profile) in wanted.items():
+            by_engine.setdefault(profile.engine, []).append(key)
+        for name, keys in by_engine.items():
+            engine = self.engines[name]
+            if name not in self._speakers:
+                self._speakers[name] = engine.speaker(self.workers)
+            spoken = self._speakers[name].synthesize_many([wanted[key] for key in keys])
+            for key, samples in zip(keys, spoken, strict=True):
+                made[key] = self._keep_spoken(key, wanted[key], samples, engine.sample_rate)
+        return made
 
     def _keep_spoken(
-        self, key: str, need: tuple[str, VoiceProfile, Path | None], samples: np.ndarray | SpeechError
+        self, key: str, need: tuple[str, VoiceProfile], samples: np.ndarray | SpeechError, rate: int
     ) -> Clip | SpeechError:
         if isinstance(samples, SpeechError):
             return samples
         from pelvicvoice.audio.samples import trimmed_clip  # numpy: loaded only when speech was made
 
-        text, profile, _ = need
+        if rate != self.settings.sample_rate:
+            from pelvicvoice.mp3.ffmpeg import resample
+
+            samples = resample(samples, rate, self.settings.sample_rate)
+        text, profile = need
         clip = trimmed_clip(samples)
         if len(clip) == 0:
-            return SpeechError.at(profile.location, f"{profile.voice!r} spoke {text!r} as silence; reword the phrase")
+            return SpeechError.at(profile.location, f"{profile.engine} spoke {text!r} as silence; reword the phrase")
         self.cache.store(key, clip)
-        self.stats.synthesized += 1
         return clip
 
     def _recorded_clip(self, path: Path) -> Clip | SpeechError:
@@ -180,7 +168,6 @@ class ClipProvider:
         clip = trimmed_clip(self.decode(path))
         if len(clip) == 0:
             return SpeechError.at(Location(str(path)), "recorded clip is silent; record it again")
-        self.stats.recorded += 1
         return clip
 
     def _recorded_path(self, language: str, name: str) -> Path | None:
@@ -190,11 +177,9 @@ class ClipProvider:
         return path if path.is_file() else None
 
 
-def clip_provider(
-    cache_dir: Path,
-    recorded_pack: Path | None = None,
-    engine_factory: Callable[[], Engine] = isolated_speech,
-    decode: Callable[[Path], np.ndarray] = decode_to_samples,
-) -> ClipProvider:
-    """Make a clip provider for the bundled espeak-ng (or the given engine) and cache folder."""
-    return ClipProvider(ClipCache(cache_dir), engine_identity(), engine_factory, decode, recorded_pack)
+def _session_clips(names: dict[str, str], clips: dict[str, Clip | SpeechError]) -> dict[str, Clip] | SpeechError:
+    """Gather a session's clips, or all the errors of the clips it lacks."""
+    errors = [clips[key] for key in dict.fromkeys(names.values()) if isinstance(clips[key], SpeechError)]
+    if errors:
+        return SpeechError([problem for error in errors for problem in error.problems])
+    return {name: clips[key] for name, key in names.items()}

@@ -13,19 +13,16 @@ import numpy as np
 
 from pelvicvoice.audio.samples import clip_of, samples_of
 from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript
+from pelvicvoice.settings import LoudnessTarget
 
-# Podcast loudness: -16 LUFS integrated, measured as dual-mono (a mono file measures 3 LU
-# lower than the same audio as two channels), true peak at most -1 dBTP.
-TARGET_LUFS_DUAL_MONO = -16.0
-TRUE_PEAK_CEILING_DBTP = -1.0
+# Loudness is measured as dual-mono: a mono file measures 3 LU lower than the same audio as
+# two channels, and podcast targets (settings.LoudnessTarget) are for the two-channel reading.
 _DUAL_MONO_OFFSET = 10 * math.log10(2)
 _BLOCK = round(0.4 * SAMPLE_RATE)
 _HOP = round(0.1 * SAMPLE_RATE)
 _OVERSAMPLING = 4
 _LIMITER_WINDOW = round(0.005 * SAMPLE_RATE)
 _FULL_SCALE = 32768.0
-# MP3 coding can raise peaks a little: limit this much below the ceiling (measured: up to 0.6 dB).
-_ENCODER_MARGIN_DB = 0.8
 
 
 def _biquad(b: tuple[float, float, float], a: tuple[float, float, float], signal: np.ndarray) -> np.ndarray:
@@ -130,9 +127,9 @@ def _sliding_minimum(values: np.ndarray, width: int) -> np.ndarray:
     return np.minimum(from_right[:count], from_left[width - 1 : width - 1 + count])
 
 
-def normalized_clips(script: CueScript, clips: dict[str, Clip]) -> dict[str, Clip]:
-    """Return the session's clips set to the podcast loudness target, with true peaks below the ceiling."""
-    ceiling = _FULL_SCALE * 10 ** ((TRUE_PEAK_CEILING_DBTP - _ENCODER_MARGIN_DB) / 20)
+def normalized_clips(script: CueScript, clips: dict[str, Clip], target: LoudnessTarget) -> dict[str, Clip]:
+    """Return the session's clips set to the loudness target, with true peaks below its ceiling."""
+    ceiling = _FULL_SCALE * 10 ** ((target.true_peak_dbtp - target.encoder_margin_db) / 20)
     gain = 1.0
     original = {name: samples_of(clip) for name, clip in clips.items()}
     current = {name: samples.astype(np.float64) for name, samples in original.items()}
@@ -140,6 +137,6 @@ def normalized_clips(script: CueScript, clips: dict[str, Clip]) -> dict[str, Cli
         loudness = integrated_loudness(script, current)
         if not math.isfinite(loudness):
             return clips
-        gain *= 10 ** ((TARGET_LUFS_DUAL_MONO - loudness) / 20)
+        gain *= 10 ** ((target.integrated_lufs - loudness) / 20)
         current = {name: _limited(samples, gain, ceiling) for name, samples in original.items()}
     return {name: clip_of(np.clip(np.round(samples), -32768, 32767)) for name, samples in current.items()}

@@ -5,10 +5,18 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from pelvicvoice.definitions.schema import (
+    IDENTIFIER,
+    LANGUAGE,
+    check_keys,
+    expect_list,
+    expect_mapping,
+    expect_phrase,
+    expect_text,
+)
+from pelvicvoice.definitions.source import Document, ProblemList, load_language_files
 from pelvicvoice.errors import Location
 from pelvicvoice.model import Catalog
-from pelvicvoice.definitions.schema import IDENTIFIER, LANGUAGE, check_keys, expect_list, expect_mapping, expect_phrase, expect_text
-from pelvicvoice.definitions.source import Document, ProblemList, load_language_files
 
 
 def builtin_catalog_dir() -> Path:

@@ -1,18 +1,25 @@
-"""Find programs by id or path and check them against catalogs and voices."""
+"""The library: programs, plans, catalogs, voice profiles and the engines that speak them."""
 
 from __future__ import annotations
 
-import string
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pelvicvoice.definitions.catalogs import load_catalogs
-from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError, Problem
-from pelvicvoice.script.expand import NUMBER_STYLES, expand
-from pelvicvoice.model import Catalog, Program, Quick, Repeat, Say, Step, Timed, VoiceProfile
+from pelvicvoice.definitions.phrases import phrase_problems
+from pelvicvoice.definitions.plans import Plan, plan_requests, read_plan
 from pelvicvoice.definitions.program import load_program
+from pelvicvoice.definitions.source import load_document
 from pelvicvoice.definitions.voices import load_voice_profiles
+from pelvicvoice.errors import DefinitionError, Location, Problem
+from pelvicvoice.model import Catalog, Program, VoiceProfile
+
+if TYPE_CHECKING:
+    from pelvicvoice.audio.engines import Engine
 
 
 def builtin_program_dir() -> Path:
@@ -20,21 +27,43 @@ def builtin_program_dir() -> Path:
     return Path(str(resources.files("pelvicvoice") / "programs"))
 
 
+def builtin_plan_dir() -> Path:
+    """Return the folder of the plans shipped with the package."""
+    return Path(str(resources.files("pelvicvoice") / "plans"))
+
+
 @dataclass(frozen=True)
 class Library:
-    """The catalogs and voice profiles that programs are checked and built against."""
+    """Everything programs are read, checked and spoken with."""
 
     catalogs: dict[str, Catalog]
     voices: dict[str, VoiceProfile]
+    engines: Mapping[str, Engine]
+    program_dir: Path
+    plan_dir: Path
 
     @classmethod
-    def load(cls, catalog_dir: Path | None = None, voice_dir: Path | None = None) -> Library:
-        """Load catalogs and voice profiles (default: the built-in ones)."""
-        return cls(load_catalogs(catalog_dir), load_voice_profiles(voice_dir))
+    def load(
+        cls,
+        catalog_dir: Path | None = None,
+        voice_dir: Path | None = None,
+        engines: Mapping[str, Engine] | None = None,
+    ) -> Library:
+        """Load catalogs and voice profiles (default: the built-in ones) for the given engines."""
+        if engines is None:
+            from pelvicvoice.audio.engines import engine_registry
+
+            engines = engine_registry()
+        voices = load_voice_profiles(engines, voice_dir)
+        return cls(load_catalogs(catalog_dir), voices, engines, builtin_program_dir(), builtin_plan_dir())
 
     def builtin_ids(self) -> list[str]:
         """Return the ids of the built-in programs, sorted."""
-        return sorted(path.stem for path in builtin_program_dir().glob("*.yaml"))
+        return _ids(self.program_dir)
+
+    def builtin_plan_ids(self) -> list[str]:
+        """Return the ids of the built-in plans, sorted."""
+        return _ids(self.plan_dir)
 
     def find(self, name: str, origin: Location | None = None) -> Program:
         """Load a program given a built-in id or a path to a YAML file, and check its definition.
@@ -42,23 +71,23 @@ class Library:
         An unknown name is reported at origin (where it was asked for) when that is given.
         What only expansion finds is checked where sessions are expanded, or by check_timing.
         """
-        path = Path(name)
-        if name in self.builtin_ids():
-            program, problems = load_program(
-                builtin_program_dir() / f"{name}.yaml", f"pelvicvoice/programs/{name}.yaml"
-            )
-        elif path.suffix in (".yaml", ".yml") or path.exists():
-            program, problems = load_program(path, name)
-        else:
-            known = ", ".join(self.builtin_ids())
-            raise DefinitionError.at(
-                origin or Location(name),
-                f"no built-in program {name!r} and no such file; use one of: {known}, or a .yaml path",
-            )
+        path, display = _resolve(name, self.program_dir, "pelvicvoice/programs", "program", origin)
+        program, problems = load_program(path, display)
         problems = problems + self.language_problems(program)
         if problems:
             raise DefinitionError(sorted(set(problems), key=lambda p: (p.location, p.message)))
         return program
+
+    def find_plan(self, name: str) -> Plan:
+        """Load a plan by built-in id or path, and check it against the programs."""
+        path, display = _resolve(name, self.plan_dir, "pelvicvoice/plans", "plan")
+        plan = read_plan(load_document(path, display))
+        plan_requests(plan, self, plan.languages)
+        return plan
+
+    def is_plan(self, name: str) -> bool:
+        """Tell whether name asks for a plan (a built-in plan id or a *.plan.yaml file)."""
+        return name in self.builtin_plan_ids() or name.endswith(".plan.yaml")
 
     def language_problems(self, program: Program) -> list[Problem]:
         """List, for every language of program, a missing catalog, voice, phrase or placeholder."""
@@ -75,63 +104,28 @@ class Library:
                 )
             if catalog is not None:
                 for section in program.sections:
-                    problems.extend(_phrase_problems(section.steps, program, catalog, set(program.parameters)))
+                    problems.extend(phrase_problems(section.steps, program, catalog, set(program.parameters)))
         return problems
 
-    def check_timing(self, program: Program) -> None:
-        """Expand every language with default parameters, reporting what only expansion finds."""
-        problems: list[Problem] = []
-        for language in program.languages:
-            try:
-                expand(program, language, program.defaults, self.catalogs[language], self.voices[language].rate)
-            except PelvicvoiceError as error:
-                problems.extend(error.problems)
-        if problems:
-            raise DefinitionError(problems)
+    def speech_estimate(self, profile: VoiceProfile) -> Callable[[str], float]:
+        """Return how many seconds the profile's voice takes to say a text (estimated, generously)."""
+        engine = self.engines[profile.engine]
+        return partial(engine.estimate_seconds, language=profile.language, options=profile.options)
 
 
-def _phrase_problems(steps: tuple[Step, ...], program: Program, catalog: Catalog, names: set[str]) -> list[Problem]:
-    """Find phrases missing in the catalog's language and placeholders not in scope."""
-    problems = []
-    language = catalog.language
-    for step in steps:
-        if isinstance(step, Repeat):
-            inner = names | ({step.variable} if step.variable else set())
-            problems.extend(_phrase_problems(step.steps + step.between, program, catalog, inner))
-            continue
-        key = step.phrase if isinstance(step, (Say, Timed, Quick)) else None
-        if key is None:
-            continue
-        template = program.phrases.get(language, {}).get(key) or catalog.phrases.get(key)
-        if template is None:
-            problems.append(
-                Problem(
-                    step.location,
-                    f"phrase {key!r} has no {language!r} text; add it under phrases: {language}: "
-                    f"or to catalogs/{language}.yaml",
-                )
-            )
-            continue
-        try:
-            fields = [(field, spec) for _, field, spec, _ in string.Formatter().parse(template) if field is not None]
-        except ValueError as error:
-            problems.append(Problem(step.location, f"phrase {key!r} in {language!r} has a broken placeholder: {error}"))
-            continue
-        for field, spec in fields:
-            if spec not in NUMBER_STYLES:
-                problems.append(
-                    Problem(
-                        step.location,
-                        f"phrase {key!r} in {language!r} writes {{{field}:{spec}}}; "
-                        f"use {{{field}}}, {{{field}:count}} or {{{field}:ordinal}}",
-                    )
-                )
-            if field not in names:
-                problems.append(
-                    Problem(
-                        step.location,
-                        f"phrase {key!r} in {language!r} uses {{{field}}}, which is not a parameter or loop name "
-                        f"here (known: {', '.join(sorted(names)) or 'none'})",
-                    )
-                )
-    return problems
+def _ids(folder: Path) -> list[str]:
+    return sorted(path.stem for path in folder.glob("*.yaml"))
+
+
+def _resolve(
+    name: str, folder: Path, display_folder: str, what: str, origin: Location | None = None
+) -> tuple[Path, str]:
+    """Find a built-in definition by id, or a file by path; return its path and the name shown in messages."""
+    if name in _ids(folder):
+        return folder / f"{name}.yaml", f"{display_folder}/{name}.yaml"
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path, name
+    known = ", ".join(_ids(folder)) or "none"
+    hint = f"use one of: {known}, or a .yaml path" if what == "program" else f"use one of: {known}"
+    raise DefinitionError.at(origin or Location(name), f"no built-in {what} {name!r} and no such file; {hint}")

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pelvicvoice.build import make_requests
+from pelvicvoice.definitions.requests import make_requests
+from pelvicvoice.definitions.schema import (
+    SLUG,
+    check_keys,
+    expect_language_texts,
+    expect_list,
+    expect_mapping,
+    expect_text,
+)
+from pelvicvoice.definitions.source import DocPath, Document, ProblemList
 from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
-from pelvicvoice.definitions.library import Library
 from pelvicvoice.model import SessionRequest
-from pelvicvoice.definitions.schema import SLUG, check_keys, expect_language_texts, expect_list, expect_mapping, expect_text
-from pelvicvoice.definitions.source import DocPath, Document, ProblemList, load_document
+
+if TYPE_CHECKING:
+    from pelvicvoice.definitions.library import Library
 
 _WEEKS = re.compile(r"^(\d+)(?:-(\d+)|(\+))?$")
 FREQUENCIES = ("day", "week")
@@ -58,30 +65,6 @@ class Plan:
         return tuple(self.titles)
 
 
-def builtin_plan_dir() -> Path:
-    """Return the folder of the plans shipped with the package."""
-    return Path(str(resources.files("pelvicvoice") / "plans"))
-
-
-def builtin_plan_ids() -> list[str]:
-    """Return the ids of the built-in plans, sorted."""
-    return sorted(path.stem for path in builtin_plan_dir().glob("*.yaml"))
-
-
-def find_plan(name: str, library: Library) -> Plan:
-    """Load a plan by built-in id or path, and check it against the program library."""
-    if name in builtin_plan_ids():
-        document = load_document(builtin_plan_dir() / f"{name}.yaml", f"pelvicvoice/plans/{name}.yaml")
-    elif name.endswith((".yaml", ".yml")) or Path(name).exists():
-        document = load_document(Path(name), name)
-    else:
-        known = ", ".join(builtin_plan_ids()) or "none"
-        raise DefinitionError.at(Location(name), f"no built-in plan {name!r} and no such file; use one of: {known}")
-    plan = _read_plan(document)
-    plan_requests(plan, library, plan.languages)
-    return plan
-
-
 def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> list[list[list[SessionRequest]]]:
     """Return, per phase and entry, the session requests in each language; report every problem."""
     problems = []
@@ -103,7 +86,8 @@ def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> l
     return result
 
 
-def _read_plan(document: Document) -> Plan:
+def read_plan(document: Document) -> Plan:
+    """Read a plan's phases and entries, or raise every problem found."""
     problems = ProblemList(document)
     data = expect_mapping(problems, (), document.data, "a plan file") or {}
     check_keys(problems, (), data, ("id", "title", "description", "source", "phases"), (), "a plan")

@@ -99,3 +99,18 @@ def decode_to_samples(source: Path) -> np.ndarray:
             Location(str(source)), f"cannot decode audio: {message[-1] if message else 'ffmpeg failed'}"
         )
     return np.frombuffer(result.stdout, dtype="<i2").astype(np.int16)
+
+
+def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Resample int16 mono samples with ffmpeg's soxr resampler."""
+    import numpy as np
+
+    command = [
+        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
+        "-f", "s16le", "-ar", str(source_rate), "-ac", "1", "-i", "pipe:0",
+        "-af", "aresample=resampler=soxr", "-f", "s16le", "-ar", str(target_rate), "pipe:1",
+    ]  # fmt: skip
+    result = subprocess.run(command, input=samples.astype("<i2").tobytes(), capture_output=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"ffmpeg could not resample: {result.stderr.decode(errors='replace').strip()}")
+    return np.frombuffer(result.stdout, dtype="<i2").astype(np.int16)

@@ -9,16 +9,15 @@ the whole. The result decodes like an encode of the whole timeline (tested).
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from pelvicvoice.mp3.ffmpeg import encode_frames, encoder_identity
+from pelvicvoice.cache import read_entry, write_entry
 from pelvicvoice.model import FRAME_SAMPLES, Clip, Cue, CueScript
+from pelvicvoice.mp3.ffmpeg import encode_frames
 from pelvicvoice.mp3.frames import (
     STREAM_OFFSET,
     FrameError,
@@ -28,7 +27,7 @@ from pelvicvoice.mp3.frames import (
     info_frame,
     split_frames,
 )
-from pelvicvoice.cache import read_entry, write_entry
+from pelvicvoice.settings import BuildSettings
 
 # Frames encoded before and after a chunk and thrown away: the encoder's run-up and run-out.
 CONTEXT_FRAMES = 3
@@ -36,8 +35,6 @@ CONTEXT_FRAMES = 3
 GUARD_FRAMES = 2
 # When speech fills more of the session than this, encoding the whole timeline is as fast.
 MOSTLY_SPEECH = 0.8
-# Bump when what a chunk's samples are made of, or how its frames are cut, changes.
-CHUNK_FORMAT_VERSION = 1
 _SILENCE_FRAMES = 24
 
 
@@ -49,7 +46,7 @@ class Chunk:
     stop: int
 
 
-def plan_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
+def speech_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
     """Find the frames that carry speech, with guards, merging chunks that touch."""
     frame_count = audio_frame_count(script.total)
     chunks: list[Chunk] = []
@@ -106,32 +103,36 @@ def _span(chunk: Chunk) -> tuple[int, int]:
     return (chunk.first - CONTEXT_FRAMES) * FRAME_SAMPLES, (chunk.stop + CONTEXT_FRAMES) * FRAME_SAMPLES
 
 
-@dataclass
-class SpliceStats:
-    """How the chunks of a build were obtained."""
+@dataclass(frozen=True)
+class ChunkCounts:
+    """How many chunks a session encoded, and how many it took from the cache."""
 
     encoded: int = 0
     cached: int = 0
 
+    def __add__(self, other: ChunkCounts) -> ChunkCounts:
+        return ChunkCounts(self.encoded + other.encoded, self.cached + other.cached)
 
-@dataclass
+
+@dataclass(frozen=True)
 class ChunkEncoder:
     """Encode chunks (in parallel) or take them from a content-addressed frame cache."""
 
     folder: Path
-    identity: str  # the encoder and its settings: part of every cache key
-    encode: Callable[[bytes], list[bytes]]  # s16le PCM -> MP3 frames, Info frame first
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    stats: SpliceStats = field(default_factory=SpliceStats)
+    settings: BuildSettings  # its encoder identity is part of every chunk key
+    workers: int
+    encode: Callable[[bytes], list[bytes]] = encode_frames  # s16le PCM -> MP3 frames, Info frame first
 
-    def silence(self) -> tuple[FrameRun, InfoTemplate]:
+    def silence(self) -> tuple[FrameRun, InfoTemplate, ChunkCounts]:
         """Return one encoded frame of silence and an Info frame to write headers from."""
         key = self.key(["silence", _SILENCE_FRAMES])
-        encoded = self.runs([key], lambda _: bytes(2 * _SILENCE_FRAMES * FRAME_SAMPLES), keep=None)[key]
-        frames = split_frames(encoded.data)
-        return FrameRun.of([frames[len(frames) // 2]]), InfoTemplate.from_frame(frames[0])
+        found, counts = self.runs([key], lambda _: bytes(2 * _SILENCE_FRAMES * FRAME_SAMPLES), keep=None)
+        frames = split_frames(found[key].data)
+        return FrameRun.of([frames[len(frames) // 2]]), InfoTemplate.from_frame(frames[0]), counts
 
-    def runs(self, keys: list[str], render: Callable[[str], bytes], keep: dict[str, int] | None) -> dict[str, FrameRun]:
+    def runs(
+        self, keys: list[str], render: Callable[[str], bytes], keep: dict[str, int] | None
+    ) -> tuple[dict[str, FrameRun], ChunkCounts]:
         """Return the frames of each key: from the cache, or rendered, encoded (in parallel) and cached.
 
         With keep, the run-up and run-out are removed and keep[key] frames remain.
@@ -161,14 +162,11 @@ class ChunkEncoder:
         for key, run in zip(missing, map(FrameRun.of, encoded), strict=True):
             write_entry(self._path(key), run.crc.to_bytes(2, "big") + run.data)
             found[key] = run
-        self.stats.encoded += len(missing)
-        self.stats.cached += len(found) - len(missing)
-        return found
+        return found, ChunkCounts(len(missing), len(found) - len(missing))
 
     def key(self, description: list) -> str:
         """Return the cache key of a chunk described by what its samples are made from."""
-        material = json.dumps([CHUNK_FORMAT_VERSION, self.identity, CONTEXT_FRAMES, description])
-        return hashlib.sha256(material.encode()).hexdigest()
+        return self.settings.chunk_key([CONTEXT_FRAMES, description])
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.mp3"
@@ -184,20 +182,22 @@ class ChunkEncoder:
         return FrameRun(payload[2:], sizes, int.from_bytes(payload[:2], "big"))
 
 
-def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, Clip], encoder: ChunkEncoder) -> bool:
-    """Write the session as MP3 (Info frame first) and return True, or False where splicing gains nothing."""
+def write_spliced(
+    file: BinaryIO, script: CueScript, clips: dict[str, Clip], encoder: ChunkEncoder
+) -> ChunkCounts | None:
+    """Write the session as MP3 (Info frame first) and count its chunks, or return None where splicing gains nothing."""
     frame_count = audio_frame_count(script.total)
-    chunks = plan_chunks(script, {name: len(clip) for name, clip in clips.items()})
+    chunks = speech_chunks(script, {name: len(clip) for name, clip in clips.items()})
     if sum(chunk.stop - chunk.first for chunk in chunks) > MOSTLY_SPEECH * frame_count:
-        return False
+        return None
     # Chunks are keyed by what they are made of, so samples are rendered only for chunks that
     # must be encoded: a warm build renders nothing, and a long session holds little audio at once.
     render = ChunkRenderer(script, clips)
     keys = [encoder.key(render.placement(chunk)) for chunk in chunks]
     chunk_of = dict(zip(keys, chunks, strict=True))
     lengths = {key: chunk.stop - chunk.first for key, chunk in chunk_of.items()}
-    found = encoder.runs(keys, lambda key: render(chunk_of[key]), lengths)
-    silence, template = encoder.silence()
+    found, counts = encoder.runs(keys, lambda key: render(chunk_of[key]), lengths)
+    silence, template, silence_counts = encoder.silence()
     layout: list[tuple[FrameRun, int]] = []
     position = 0
     for chunk, key in zip(chunks, keys, strict=True):
@@ -210,9 +210,9 @@ def write_spliced(file: BinaryIO, script: CueScript, clips: dict[str, Clip], enc
     file.write(info_frame(template, layout, script.total))
     for run, times in layout:
         file.write(run.data * times)
-    return True
+    return counts + silence_counts
 
 
-def chunk_encoder(cache_dir: Path, workers: int | None = None) -> ChunkEncoder:
+def chunk_encoder(cache_dir: Path, settings: BuildSettings, workers: int) -> ChunkEncoder:
     """Make a chunk encoder for the bundled ffmpeg, caching frames under cache_dir/frames."""
-    return ChunkEncoder(cache_dir / "frames", encoder_identity(), encode_frames, workers or os.cpu_count() or 1)
+    return ChunkEncoder(cache_dir / "frames", settings, workers)

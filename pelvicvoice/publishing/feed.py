@@ -13,6 +13,7 @@ PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
 # The Podcasting 2.0 namespace's own UUID for podcast:guid (uuid5 of the feed URL).
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+_PREFIXES = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM}
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -63,25 +64,25 @@ class Feed:
 
 def feed_xml(feed: Feed) -> bytes:
     """Serialize a feed as RSS 2.0 bytes."""
-    ET.register_namespace("itunes", ITUNES)
-    ET.register_namespace("podcast", PODCAST)
-    ET.register_namespace("atom", ATOM)
-    rss = ET.Element("rss", {"version": "2.0"})
+    # Prefixed names and the namespace declarations written out, rather than ElementTree's
+    # namespace registry, which is process-wide state.
+    declarations = {f"xmlns:{prefix}": uri for prefix, uri in sorted(_PREFIXES.items())}
+    rss = ET.Element("rss", {**declarations, "version": "2.0"})
     channel = ET.SubElement(rss, "channel")
     _text(channel, "title", feed.title)
     _text(channel, "description", feed.description)
     _text(channel, "link", feed.site_url)
     _text(channel, "language", feed.language)
-    ET.SubElement(channel, f"{{{ATOM}}}link", {"href": feed.url, "rel": "self", "type": "application/rss+xml"})
-    _text(channel, f"{{{ITUNES}}}author", feed.author)
-    _text(channel, f"{{{ITUNES}}}summary", feed.description)
-    ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": feed.image_url})
-    category = ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": feed.category})
-    ET.SubElement(category, f"{{{ITUNES}}}category", {"text": feed.subcategory})
-    _text(channel, f"{{{ITUNES}}}explicit", "false")
-    _text(channel, f"{{{ITUNES}}}type", "episodic")
-    _text(channel, f"{{{PODCAST}}}guid", podcast_guid(feed.url))
-    _text(channel, f"{{{PODCAST}}}locked", "no")
+    ET.SubElement(channel, "atom:link", {"href": feed.url, "rel": "self", "type": "application/rss+xml"})
+    _text(channel, "itunes:author", feed.author)
+    _text(channel, "itunes:summary", feed.description)
+    ET.SubElement(channel, "itunes:image", {"href": feed.image_url})
+    category = ET.SubElement(channel, "itunes:category", {"text": feed.category})
+    ET.SubElement(category, "itunes:category", {"text": feed.subcategory})
+    _text(channel, "itunes:explicit", "false")
+    _text(channel, "itunes:type", "episodic")
+    _text(channel, "podcast:guid", podcast_guid(feed.url))
+    _text(channel, "podcast:locked", "no")
     for episode in feed.episodes:
         item = ET.SubElement(channel, "item")
         _text(item, "title", episode.title)
@@ -92,15 +93,13 @@ def feed_xml(feed: Feed) -> bytes:
         ET.SubElement(
             item, "enclosure", {"url": episode.audio_url, "length": str(episode.audio_bytes), "type": "audio/mpeg"}
         )
-        _text(item, f"{{{ITUNES}}}duration", str(episode.duration_seconds))
-        _text(item, f"{{{ITUNES}}}explicit", "false")
-        ET.SubElement(
-            item, f"{{{PODCAST}}}chapters", {"url": episode.chapters_url, "type": "application/json+chapters"}
-        )
+        _text(item, "itunes:duration", str(episode.duration_seconds))
+        _text(item, "itunes:explicit", "false")
+        ET.SubElement(item, "podcast:chapters", {"url": episode.chapters_url, "type": "application/json+chapters"})
         for transcript in episode.transcripts:
             ET.SubElement(
                 item,
-                f"{{{PODCAST}}}transcript",
+                "podcast:transcript",
                 {"url": transcript.url, "type": transcript.mime_type, "language": feed.language, "rel": "captions"},
             )
     ET.indent(rss)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from pelvicvoice.model import CueScript
 from pelvicvoice.publishing.feed import Feed
 from pelvicvoice.script.formats import format_duration, seconds
-from pelvicvoice.model import CueScript
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 44rem; margin: 0 auto; padding: 1rem; line-height: 1.5;

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import string
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from pelvicvoice.definitions.phrases import NUMBER_STYLES, missing_phrase, phrase_template
+from pelvicvoice.definitions.steps import MIN_STEP_SECONDS
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import (
     FRAME_SAMPLES,
@@ -28,62 +30,23 @@ from pelvicvoice.model import (
     Timed,
     Value,
 )
-from pelvicvoice.definitions.program import MIN_STEP_SECONDS
 
 MAX_SESSION_SECONDS = 4 * 3600
 # Silence that must follow every clip before the next cue, so words never run together.
 MIN_GAP_SECONDS = 0.05
 
-# Speech-length estimate at REFERENCE_RATE words per minute, fitted on the clips of the built-in
-# programs (espeak-ng 1.52, all six languages) and padded by ESTIMATE_MARGIN: real speech took
-# 0.71-0.79 of the estimate (median) and at most 0.92 of it.
-REFERENCE_RATE = 160
-ESTIMATE_MARGIN = 1.15
-_LETTER_SECONDS = {"nl": 0.052, "nb": 0.055, "nn": 0.055, "no": 0.055}
-_DEFAULT_LETTER_SECONDS = 0.05
-_DIGIT_SECONDS = {"ko": 0.32}  # Korean numbers are long: 12 is "sibi", 8 is "pal"
-_DEFAULT_DIGIT_SECONDS = 0.2
-_HAN_SECONDS = 0.28
-_HANGUL_SECONDS = 0.18
-_SPACE_SECONDS = 0.1
-_COMMA_SECONDS = 0.35  # espeak-ng pauses at commas
-_STOP_SECONDS = 0.22
-_UTTERANCE_SECONDS = 0.15
-_SHORTEST_SECONDS = 0.6
+# How many seconds a voice takes to say a text (each engine has its own estimate).
+SpeechEstimate = Callable[[str], float]
+
 _SLOT_BREATH_SECONDS = 0.6  # pause after an untimed phrase before the next cue
 _SLOT_QUANTUM_SECONDS = 0.5
 
 _DECIMAL_COMMA = {"nl", "nb", "nn", "no", "de", "fr"}
-# Placeholder styles: {rep} digits, {rep:count} counting words, {rep:ordinal} ordinal words.
-NUMBER_STYLES = ("", "count", "ordinal")
 
 
-def estimate_speech_seconds(text: str, language: str, rate: int) -> float:
-    """Estimate, generously, how long a voice at `rate` words/min takes to say text."""
-    letter = _LETTER_SECONDS.get(language, _DEFAULT_LETTER_SECONDS)
-    digit = _DIGIT_SECONDS.get(language, _DEFAULT_DIGIT_SECONDS)
-    seconds = _UTTERANCE_SECONDS
-    for char in text:
-        if char.isdigit():
-            seconds += digit
-        elif "\uac00" <= char <= "\ud7a3":
-            seconds += _HANGUL_SECONDS
-        elif unicodedata.category(char) == "Lo":
-            seconds += _HAN_SECONDS
-        elif char.isalpha():
-            seconds += letter
-        elif char.isspace():
-            seconds += _SPACE_SECONDS
-        elif char in ",;:、，；：—–":
-            seconds += _COMMA_SECONDS
-        elif char in ".!?。！？…":
-            seconds += _STOP_SECONDS
-    return max(_SHORTEST_SECONDS, seconds * (REFERENCE_RATE / rate) * ESTIMATE_MARGIN)
-
-
-def speech_slot_seconds(text: str, language: str, rate: int) -> float:
-    """Return the slot an untimed phrase gets: its estimate plus a breath, in half seconds."""
-    needed = estimate_speech_seconds(text, language, rate) + _SLOT_BREATH_SECONDS
+def speech_slot_seconds(estimated_seconds: float) -> float:
+    """Return the slot an untimed phrase gets: its estimated speech plus a breath, in half seconds."""
+    needed = estimated_seconds + _SLOT_BREATH_SECONDS
     return math.ceil(needed / _SLOT_QUANTUM_SECONDS) * _SLOT_QUANTUM_SECONDS
 
 
@@ -111,7 +74,7 @@ class _Context:
     language: str
     catalog: Catalog
     parameters: dict[str, float | int]
-    rate: int
+    estimate: SpeechEstimate
 
 
 class _Timeline:
@@ -140,16 +103,16 @@ def expand(
     language: str,
     parameters: dict[str, float | int],
     catalog: Catalog,
-    rate: int,
+    estimate: SpeechEstimate,
     level: str | None = None,
 ) -> CueScript:
-    """Expand program in language into a cue script; rate (words/min) sizes untimed slots."""
+    """Expand program in language into a cue script; the voice's speech estimate sizes untimed slots."""
     if language not in program.titles:
         raise DefinitionError.at(
             program.location,
             f"program {program.id!r} has no {language!r} version; available: {', '.join(program.languages)}",
         )
-    context = _Context(program, language, catalog, parameters, rate)
+    context = _Context(program, language, catalog, parameters, estimate)
     timeline = _Timeline(context)
     chapters = []
     for index, section in enumerate(program.sections):
@@ -196,7 +159,7 @@ def _expand_step(step: Step, timeline: _Timeline, loop: dict[str, int]) -> None:
     if isinstance(step, Say):
         text, clip = _phrase(context, step.phrase, loop, step.location)
         if step.seconds is None:
-            seconds = speech_slot_seconds(text, context.language, context.rate)
+            seconds = speech_slot_seconds(context.estimate(text))
         else:
             seconds = _seconds(context, step.seconds, step.location)
         timeline.add_cue(timeline.cursor, text, clip, "speech", step.location)
@@ -232,7 +195,7 @@ def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> Non
     if step.phrase:
         text, clip = _phrase(context, step.phrase, loop, step.location)
         timeline.add_cue(start, text, clip, step.kind, step.location)
-        spoken = estimate_speech_seconds(text, context.language, context.rate) + MIN_GAP_SECONDS
+        spoken = context.estimate(text) + MIN_GAP_SECONDS
         first_count = max(1, math.ceil(spoken))
     if step.count:
         if not float(seconds).is_integer():
@@ -274,13 +237,9 @@ def _seconds(context: _Context, value: Value, origin: Location) -> float:
 def _phrase(context: _Context, key: str, loop: dict[str, int], origin: Location) -> tuple[str, str]:
     """Return the filled-in text of a phrase and its clip name (key plus values)."""
     language = context.language
-    template = context.program.phrases.get(language, {}).get(key) or context.catalog.phrases.get(key)
+    template = phrase_template(context.program, context.catalog, key)
     if template is None:
-        raise DefinitionError.at(
-            origin,
-            f"phrase {key!r} has no {language!r} text; add it under phrases: {language}: in the program "
-            f"or to catalogs/{language}.yaml",
-        )
+        raise DefinitionError.at(origin, missing_phrase(key, language))
     values = {**context.parameters, **loop}
     filled = []
     text = ""

@@ -1,4 +1,4 @@
-"""The speech engine edge: pyttsx3 driving the espeak-ng bundled by espeakng-loader."""
+"""The espeak-ng edge: pyttsx3 driving the espeak-ng bundled by espeakng-loader (loaded only in workers)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,20 @@ import io
 import os
 import tempfile
 import wave
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from pelvicvoice.audio.engines.espeak import EspeakNg
 from pelvicvoice.audio.samples import SILENCE_THRESHOLD
 from pelvicvoice.errors import Location, SpeechError
-from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
+from pelvicvoice.model import VoiceProfile
 
 _TEXT_MODE_UTF8 = 1
 
 
 class EspeakEngine:
-    """Speak text to 16-bit mono samples at SAMPLE_RATE with pyttsx3 and bundled espeak-ng.
+    """Speak text to 16-bit mono samples with pyttsx3 and the bundled espeak-ng.
 
     espeak-ng initializes once per process and is not thread-safe: make one engine per
     process and call it from one thread.
@@ -45,13 +45,14 @@ class EspeakEngine:
         )
 
     def synthesize(self, text: str, profile: VoiceProfile) -> np.ndarray:
-        """Speak text with profile's voice; return int16 samples at SAMPLE_RATE (empty if lost)."""
-        where = f"{profile.language!r} voice {profile.voice!r}"
+        """Speak text with profile's voice; return int16 samples at EspeakNg.sample_rate (empty if lost)."""
+        options = profile.options
+        where = f"{profile.language!r} voice {options.voice!r}"
         if not text.strip():
             raise SpeechError.at(profile.location, f"cannot speak an empty phrase with {where}")
-        if profile.voice not in self._voice_ids:
+        if options.voice not in self._voice_ids:
             raise SpeechError.at(
-                profile.location, f"voice {profile.voice!r} is not installed; `pelvicvoice voices` lists the ids"
+                profile.location, f"voice {options.voice!r} is not installed; `pelvicvoice voices` lists the ids"
             )
         self._apply_settings(profile)
         engine = self._pyttsx3_engine
@@ -65,7 +66,7 @@ class EspeakEngine:
         if not target.exists():
             return np.zeros(0, dtype=np.int16)
         with wave.open(str(target), "rb") as wav:
-            if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
+            if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, EspeakNg.sample_rate):
                 raise SpeechError.at(profile.location, f"unexpected audio format from espeak-ng for {text!r}")
             return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.int16)
 
@@ -89,14 +90,15 @@ class EspeakEngine:
         queue when a run ends: a phrase started too early comes out at the default rate.
         """
         engine = self._pyttsx3_engine
-        engine.setProperty("voice", profile.voice)
-        engine.setProperty("rate", profile.rate)
-        engine.setProperty("volume", profile.volume)
+        options = profile.options
+        engine.setProperty("voice", options.voice)
+        engine.setProperty("rate", options.rate)
+        engine.setProperty("volume", options.volume)
         self._library.espeak_Synchronize()
         applied = (engine.getProperty("voice"), engine.getProperty("rate"))
-        if applied != (profile.voice, profile.rate):
+        if applied != (options.voice, options.rate):
             raise SpeechError.at(
-                profile.location, f"espeak-ng did not take voice {profile.voice!r} at rate {profile.rate}: {applied}"
+                profile.location, f"espeak-ng did not take voice {options.voice!r} at rate {options.rate}: {applied}"
             )
 
 
@@ -127,82 +129,17 @@ def _check_pyttsx3_uses(library: ctypes.CDLL) -> str:
     return info(None).decode()
 
 
-# Every phrase is spoken by a fresh process: espeak-ng carries state from one utterance to
-# the next (seeds and re-initializing do not reset it), so the same phrase would otherwise
-# sound slightly different depending on what was said before it.
-SYNTHESIS_TIMEOUT_SECONDS = 60
-SYNTHESIS_ATTEMPTS = 3
-_TRAILING_SILENCE_SAMPLES = round(0.05 * SAMPLE_RATE)
+_TRAILING_SILENCE_SAMPLES = round(0.05 * EspeakNg.sample_rate)
 
 
-def _speak_in_fresh_process(text: str, profile: VoiceProfile) -> np.ndarray | None:
-    """Worker body: speak one phrase; None when pyttsx3 lost audio (empty or cut-off file)."""
+def speak_in_fresh_process(text: str, profile: VoiceProfile) -> np.ndarray | None:
+    """Worker body: speak one phrase; None when pyttsx3 lost audio (empty or cut-off file).
+
+    Every phrase is spoken by a fresh process: espeak-ng carries state from one utterance to
+    the next (seeds and re-initializing do not reset it), so the same phrase would otherwise
+    sound slightly different depending on what was said before it.
+    """
     samples = EspeakEngine().synthesize(text, profile)
     # espeak-ng ends every utterance with a pause: a loud end means audio was dropped.
     complete = samples.any() and np.abs(samples[-_TRAILING_SILENCE_SAMPLES:].astype(np.int32)).max() < SILENCE_THRESHOLD
     return samples if complete else None
-
-
-def _worker_context():
-    import multiprocessing
-
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # Forked from a server that imported but never used the engine: fast and pristine.
-        context.set_forkserver_preload(["numpy", "pyttsx3", "pelvicvoice.audio.engines.pyttsx3_espeak"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-class IsolatedSpeech:
-    """Speak many phrases, each in a fresh worker process, several at a time."""
-
-    def __init__(
-        self,
-        workers: int | None = None,
-        timeout: float = SYNTHESIS_TIMEOUT_SECONDS,
-        speak: Callable[[str, VoiceProfile], np.ndarray | None] = _speak_in_fresh_process,
-    ):
-        self.workers = max(1, workers or os.cpu_count() or 1)
-        self.timeout = timeout
-        # Runs in the worker: a module-level function, so that it can be sent there.
-        self.speak = speak
-
-    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]:
-        """Return int16 samples for each (text, profile), in order, or the error that phrase met.
-
-        A phrase that hangs or fails costs only itself: the others are still spoken.
-        """
-        results: list[np.ndarray | SpeechError | None] = [None] * len(items)
-        pending = list(range(len(items)))
-        context = _worker_context()
-        for _attempt in range(SYNTHESIS_ATTEMPTS):
-            if not pending:
-                break
-            with context.Pool(min(self.workers, len(pending)), maxtasksperchild=1) as pool:
-                jobs = {index: pool.apply_async(self.speak, items[index]) for index in pending}
-                for index, job in jobs.items():
-                    text, profile = items[index]
-                    try:
-                        results[index] = job.get(self.timeout)
-                    except SpeechError as error:
-                        results[index] = error
-                    except Exception as error:  # noqa: BLE001 - whatever a worker meets names the phrase
-                        what = (
-                            f"took more than {self.timeout:g} s"
-                            if isinstance(error, context.TimeoutError)
-                            else f"failed: {error}"
-                        )
-                        results[index] = SpeechError.at(
-                            profile.location,
-                            f"speaking {text!r} with {profile.language!r} voice {profile.voice!r} {what}",
-                        )
-            pending = [index for index in pending if results[index] is None]
-        for index in pending:
-            text, profile = items[index]
-            results[index] = SpeechError.at(
-                profile.location,
-                f"espeak-ng gave no complete audio for {text!r} with {profile.language!r} voice {profile.voice!r} "
-                f"after {SYNTHESIS_ATTEMPTS} attempts",
-            )
-        return [result for result in results if result is not None]

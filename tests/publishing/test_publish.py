@@ -14,10 +14,12 @@ import feedparser
 import pytest
 from mutagen.id3 import ID3
 
-from pelvicvoice.mp3.ffmpeg import decode_to_samples, ffmpeg_path
 from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.mp3.ffmpeg import decode_to_samples, ffmpeg_path
 
 from conftest import run_cli
+
+pytestmark = pytest.mark.slow
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",

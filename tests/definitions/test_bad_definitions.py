@@ -8,7 +8,7 @@ import pytest
 
 from conftest import run_cli, write
 
-BAD = Path(__file__).resolve().parent / "bad"
+BAD = Path(__file__).resolve().parent.parent / "bad"
 BAD_FILES = sorted(BAD.glob("*.yaml"))
 
 

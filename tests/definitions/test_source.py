@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pelvicvoice.errors import DefinitionError
 from pelvicvoice.definitions.source import format_path, parse_document
+from pelvicvoice.errors import DefinitionError
 
 
 def test_locations_are_recorded_for_keys_and_items():

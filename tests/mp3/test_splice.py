@@ -7,11 +7,12 @@ import io
 import numpy as np
 import pytest
 
+from pelvicvoice.audio.render import render_blocks
 from pelvicvoice.audio.samples import speech_onsets
-from pelvicvoice.build import make_requests, plan_sessions
-from pelvicvoice.audio.clips import clip_provider
-from pelvicvoice.mp3.ffmpeg import decode_to_samples, encode_frames, encode_mp3
+from pelvicvoice.build import expand_sessions, make_toolchain
+from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
+from pelvicvoice.mp3.ffmpeg import decode_to_samples, encode_frames, encode_mp3
 from pelvicvoice.mp3.frames import (
     CrcJoiner,
     FrameRun,
@@ -21,25 +22,37 @@ from pelvicvoice.mp3.frames import (
     info_frame,
     split_frames,
 )
-from pelvicvoice.audio.render import render_blocks
-from pelvicvoice.mp3.splice import chunk_encoder, plan_chunks, write_spliced
+from pelvicvoice.mp3.splice import chunk_encoder, speech_chunks, write_spliced
+from pelvicvoice.settings import current_settings
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def sessions(library, built):
     requests = make_requests(library, ("kegel-basics", "intensive"), (), ())
-    planned = plan_sessions(requests, library, built["out"])
-    clips = clip_provider(built["cache"]).clips_for([(session.script, session.profile) for session in planned])
-    return list(zip(planned, clips, strict=True))
+    expanded = expand_sessions(requests, library, built["out"])
+    with make_toolchain(library, built["cache"]) as toolchain:
+        clips = toolchain.clips.clips_for([(session.script, session.profile) for session in expanded]).sessions
+    return list(zip(expanded, clips, strict=True))
+
+
+@pytest.fixture(scope="module")
+def settings(library):
+    return current_settings(library.engines)
+
+
+def encoder_in(folder, settings):
+    return chunk_encoder(folder, settings, workers=2)
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["kegel-basics", "intensive"])
-def test_spliced_and_full_encode_decode_to_the_same_audio(sessions, index, tmp_path):
+def test_spliced_and_full_encode_decode_to_the_same_audio(sessions, settings, index, tmp_path):
     session, clips = sessions[index]
     script = session.script
     spliced_path, full_path = tmp_path / "spliced.mp3", tmp_path / "full.mp3"
     with spliced_path.open("wb") as file:
-        assert write_spliced(file, script, clips, chunk_encoder(tmp_path / "cache"))
+        assert write_spliced(file, script, clips, encoder_in(tmp_path / "cache", settings))
     encode_mp3(render_blocks(script, clips), full_path)
     spliced = decode_to_samples(spliced_path).astype(np.float64)
     full = decode_to_samples(full_path).astype(np.float64)
@@ -64,26 +77,24 @@ def _best_lag(a: np.ndarray, b: np.ndarray, span: int = 64) -> int:
     return max(scores, key=scores.get)
 
 
-def test_second_splice_encodes_nothing(sessions, tmp_path):
+def test_second_splice_encodes_nothing(sessions, settings, tmp_path):
     session, clips = sessions[1]
-    encoder = chunk_encoder(tmp_path / "cache")
+    encoder = encoder_in(tmp_path / "cache", settings)
     first, second = io.BytesIO(), io.BytesIO()
-    write_spliced(first, session.script, clips, encoder)
-    encoded = encoder.stats.encoded
-    write_spliced(second, session.script, clips, encoder)
-    assert encoder.stats.encoded == encoded
+    encoded = write_spliced(first, session.script, clips, encoder).encoded
+    assert write_spliced(second, session.script, clips, encoder).encoded == 0
     assert first.getvalue() == second.getvalue()
     # every unique clip is encoded once: far fewer chunk encodes than cues
     assert encoded < len(session.script.cues) / 2
 
 
-def test_mostly_speech_falls_back_to_a_full_encode(sessions, tmp_path):
+def test_mostly_speech_falls_back_to_a_full_encode(sessions, settings, tmp_path):
     session, clips = sessions[0]
     script = session.script
     cues = tuple(cue for cue in script.cues if cue.kind == "speech")
     dense = type(script)(**{**script.__dict__, "cues": cues, "total": cues[-1].end})
     dense = _squeezed(dense, clips)
-    assert not write_spliced(io.BytesIO(), dense, clips, chunk_encoder(tmp_path / "cache"))
+    assert not write_spliced(io.BytesIO(), dense, clips, encoder_in(tmp_path / "cache", settings))
 
 
 def _squeezed(script, clips):
@@ -99,7 +110,7 @@ def _squeezed(script, clips):
 def test_chunks_cover_speech_with_guards_and_merge_when_they_touch(sessions):
     session, clips = sessions[1]
     lengths = {name: len(clip) for name, clip in clips.items()}
-    chunks = plan_chunks(session.script, lengths)
+    chunks = speech_chunks(session.script, lengths)
     assert all(a.stop < b.first for a, b in zip(chunks, chunks[1:], strict=False))
     for cue in session.script.cues:
         first = (cue.start + 1105) // FRAME_SAMPLES
@@ -134,7 +145,7 @@ def test_joined_crcs_equal_the_crc_of_the_joined_bytes():
     assert split_frames(b"") == []
 
 
-def test_spliced_session_decodes_to_its_exact_length_where_ffmpeg_would_not(sessions, tmp_path):
+def test_spliced_session_decodes_to_its_exact_length_where_ffmpeg_would_not(sessions, settings, tmp_path):
     """A length just past a frame boundary needs more padding than ffmpeg declares (1116 > 1105)."""
     session, clips = sessions[0]
     first = session.script.cues[0]
@@ -142,13 +153,13 @@ def test_spliced_session_decodes_to_its_exact_length_where_ffmpeg_would_not(sess
     script = type(session.script)(**{**session.script.__dict__, "cues": (first,), "total": total})
     path = tmp_path / "exact.mp3"
     with path.open("wb") as file:
-        assert write_spliced(file, script, clips, chunk_encoder(tmp_path / "cache"))
+        assert write_spliced(file, script, clips, encoder_in(tmp_path / "cache", settings))
     assert len(decode_to_samples(path)) == total
 
 
-def test_a_damaged_chunk_in_the_cache_is_encoded_again(sessions, tmp_path):
+def test_a_damaged_chunk_in_the_cache_is_encoded_again(sessions, settings, tmp_path):
     session, clips = sessions[0]
-    encoder = chunk_encoder(tmp_path / "cache")
+    encoder = encoder_in(tmp_path / "cache", settings)
     first = io.BytesIO()
     write_spliced(first, session.script, clips, encoder)
     entry = max((tmp_path / "cache" / "frames").rglob("*.mp3"), key=lambda path: path.stat().st_size)
@@ -156,7 +167,5 @@ def test_a_damaged_chunk_in_the_cache_is_encoded_again(sessions, tmp_path):
     damaged[len(damaged) // 2] ^= 0xFF  # one flipped byte inside a frame: still parses as MP3
     entry.write_bytes(bytes(damaged))
     again = io.BytesIO()
-    encoded = encoder.stats.encoded
-    write_spliced(again, session.script, clips, encoder)
-    assert encoder.stats.encoded == encoded + 1
+    assert write_spliced(again, session.script, clips, encoder).encoded == 1
     assert again.getvalue() == first.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pelvicvoice.definitions.plans import find_plan, plan_requests
+from pelvicvoice.definitions.plans import plan_requests
 
 from conftest import run_cli, write
 
@@ -12,7 +12,7 @@ LANGUAGES = ("en", "nl", "nb", "nn", "zh", "ko")
 
 
 def test_show_plan_prints_every_phase_in_every_language(library):
-    plan = find_plan("first-six-months", library)
+    plan = library.find_plan("first-six-months")
     for language in LANGUAGES:
         result = run_cli("show-plan", "first-six-months", "--lang", language)
         assert result.returncode == 0, result.stderr
@@ -24,7 +24,7 @@ def test_show_plan_prints_every_phase_in_every_language(library):
 
 def test_plan_follows_nice_and_seed_003(library):
     """At least 8 contractions 3 times a day for 12 weeks; intensive for 6 months; then maintenance."""
-    plan = find_plan("first-six-months", library)
+    plan = library.find_plan("first-six-months")
     requests = plan_requests(plan, library, ("en",))
     holds_per_day = {}
     for phase, entries in zip(plan.phases, requests, strict=True):
@@ -104,7 +104,6 @@ phases:
     assert result.stderr.splitlines() == [
         f"error: {path}:9:9: no built-in program 'no-such-program' and no such file; use one of: "
         f"{', '.join(library.builtin_ids())}, or a .yaml path",
-        f"error: {path}:12:9: --level heroic: program 'intensive' has no such level; "
-        "known: gentle, standard, intensive",
-        f"error: {path}:12:9: --set hold=99: hold must be between 2 and 30",
+        f"error: {path}:12:9: level heroic: program 'intensive' has no such level; known: gentle, standard, intensive",
+        f"error: {path}:12:9: set hold=99: hold must be between 2 and 30",
     ]

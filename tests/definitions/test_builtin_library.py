@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import ID3
 
-from pelvicvoice.build import make_requests, overflow_problems, plan_sessions
-from pelvicvoice.audio.clips import clip_provider
-from pelvicvoice.mp3.ffmpeg import decode_to_samples
-from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.audio.engines.pyttsx3_espeak import EspeakEngine
+from pelvicvoice.build import expand_sessions, make_toolchain, overflow_problems
+from pelvicvoice.definitions.requests import make_requests
+from pelvicvoice.model import SAMPLE_RATE
+from pelvicvoice.mp3.ffmpeg import decode_to_samples
 
 from conftest import run_cli
 
@@ -33,7 +33,7 @@ def all_requests(library):
 
 @pytest.fixture(scope="module")
 def planned(library, tmp_path_factory):
-    return plan_sessions(all_requests(library), library, tmp_path_factory.mktemp("unused"))
+    return expand_sessions(all_requests(library), library, tmp_path_factory.mktemp("unused"))
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +68,7 @@ def test_no_placeholder_is_left_unfilled(planned):
             assert not re.search(r"[{}]", cue.text), (session.script.program_id, cue.text)
 
 
+@pytest.mark.slow
 def test_every_phrase_is_spoken_natively(planned):
     """espeak-ng's own phonemizer shows no switch to another language for any spoken text."""
     engine = EspeakEngine()
@@ -80,8 +81,10 @@ def test_every_phrase_is_spoken_natively(planned):
     assert not switched, "\n".join(map(str, switched))
 
 
-def test_every_session_fits_its_slots_at_the_default_rate(planned, library_cache):
-    clips = clip_provider(library_cache).clips_for([(session.script, session.profile) for session in planned])
+@pytest.mark.slow
+def test_every_session_fits_its_slots_at_the_default_rate(library, planned, library_cache):
+    with make_toolchain(library, library_cache) as toolchain:
+        clips = toolchain.clips.clips_for([(session.script, session.profile) for session in planned]).sessions
     problems = [
         problem
         for session, found in zip(planned, clips, strict=True)
@@ -107,6 +110,7 @@ def test_programs_cite_their_source_and_validate(library):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_build_all_languages_of_every_program(library, library_cache, tmp_path):
     programs = library.builtin_ids()
     result = run_cli("build", *programs, "--lang", "all", "-o", str(tmp_path), cache=library_cache)

@@ -22,7 +22,7 @@ def server(tmp_path):
     (tmp_path / "en" / "kegel-basics.mp3").write_bytes(audio)
     (tmp_path / "en" / "feed.xml").write_text("<rss/>", encoding="utf-8")
     httpd = make_server(tmp_path, "127.0.0.1", 0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield httpd.server_address[1], audio
     httpd.shutdown()

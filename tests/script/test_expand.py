@@ -8,15 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from pelvicvoice.build import make_requests, session_script
-from pelvicvoice.script.expand import estimate_speech_seconds, expand
-from pelvicvoice.script.formats import to_json
+from pelvicvoice.audio.engines.espeak import estimate_speech_seconds
+from pelvicvoice.build import session_script
 from pelvicvoice.definitions.library import builtin_program_dir
-from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
 from pelvicvoice.definitions.program import read_program
+from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.definitions.source import parse_document
+from pelvicvoice.model import FRAME_SAMPLES, SAMPLE_RATE
+from pelvicvoice.script.expand import expand
+from pelvicvoice.script.formats import to_json
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 BUILTINS = tuple(sorted(path.stem for path in builtin_program_dir().glob("*.yaml")))
 STRENGTH_PROGRAMS = ("intensive", "kegel-basics", "maintenance")
 
@@ -105,7 +107,7 @@ sections:
         between: [{say: wait, seconds: 1}]
 """,
     )
-    script = expand(program, "en", {}, library.catalogs["en"], 160)
+    script = expand(program, "en", {}, library.catalogs["en"], library.speech_estimate(library.voices["en"]))
     assert [cue.text for cue in script.cues] == ["Go 1.", "Wait.", "Go 2.", "Wait.", "Go 3."]
     exact = [0, 2, 3, 5, 6]
     assert [cue.start for cue in script.cues] == [round(t * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES for t in exact]
@@ -129,7 +131,7 @@ sections:
       - say: relax
 """,
     )
-    script = expand(program, "en", {}, library.catalogs["en"], 160)
+    script = expand(program, "en", {}, library.catalogs["en"], library.speech_estimate(library.voices["en"]))
     exact = [0, 33075, 66150, 99225, 132300]
     assert [cue.start for cue in script.cues] == [round(t / FRAME_SAMPLES) * FRAME_SAMPLES for t in exact]
     assert [cue.kind for cue in script.cues] == ["quick"] * 4 + ["speech"]

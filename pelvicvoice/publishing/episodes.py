@@ -1,0 +1,107 @@
+"""Which episodes a publication has: from programs (each level too) or a plan, named, dated and identified."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+
+from pelvicvoice.definitions.library import Library
+from pelvicvoice.definitions.plans import Plan, plan_requests
+from pelvicvoice.definitions.requests import make_requests
+from pelvicvoice.errors import DefinitionError, Location
+from pelvicvoice.model import SessionRequest
+
+# Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
+DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+_GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/episodes")
+
+
+@dataclass(frozen=True)
+class ScheduledEpisode:
+    """A session to publish, with its file name and publication date."""
+
+    request: SessionRequest
+    published: datetime
+
+
+def start_date(environment: dict[str, str]) -> datetime:
+    """Return the first publication date: SOURCE_DATE_EPOCH if set, else DEFAULT_START."""
+    epoch = environment.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return DEFAULT_START
+    if not epoch.isdigit():
+        raise DefinitionError.at(Location("SOURCE_DATE_EPOCH"), f"{epoch!r} is not a whole number of seconds")
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+
+
+def episodes_from_programs(
+    library: Library, names: tuple[str, ...], languages: tuple[str, ...], start: datetime
+) -> list[ScheduledEpisode]:
+    """Plan one episode per program (and per level of it) and language, a minute apart."""
+    requests = []
+    for name in names:
+        program = library.find(name)
+        for level in (None, *program.levels):
+            requests.extend(make_requests(library, (name,), languages or ("all",), (), level))
+    return [
+        ScheduledEpisode(_named(request), start + timedelta(minutes=index)) for index, request in enumerate(requests)
+    ]
+
+
+def episodes_from_plan(
+    library: Library, plan: Plan, languages: tuple[str, ...], start: datetime
+) -> list[ScheduledEpisode]:
+    """Plan one episode per distinct session of the plan, published in the week it starts."""
+    episodes: dict[tuple[str, str], ScheduledEpisode] = {}
+    for phase, entries in zip(plan.phases, plan_requests(plan, library, languages or plan.languages), strict=True):
+        week_start = start + timedelta(weeks=phase.first_week - 1)
+        for index, requests in enumerate(entries):
+            for request in requests:
+                named = _named(request)
+                key = (named.language, named.file_stem)
+                if key not in episodes:
+                    episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index))
+    return list(episodes.values())
+
+
+def choose_episodes(
+    library: Library, sources: tuple[str, ...], languages: tuple[str, ...], start: datetime
+) -> tuple[list[ScheduledEpisode], Callable[[str], tuple[str, str]]]:
+    """Return the episodes to publish and each feed's title and description.
+
+    sources is one plan (a built-in plan id or a *.plan.yaml file) or programs; none means
+    the whole library.
+    """
+    if len(sources) == 1 and library.is_plan(sources[0]):
+        plan = library.find_plan(sources[0])
+
+        def plan_texts(language: str) -> tuple[str, str]:
+            return plan.titles[language], plan.descriptions[language]
+
+        return episodes_from_plan(library, plan, languages, start), plan_texts
+
+    def library_texts(language: str) -> tuple[str, str]:
+        phrases = library.catalogs[language].phrases
+        return phrases["podcast_title"], phrases["podcast_description"]
+
+    programs = sources or tuple(library.builtin_ids())
+    return episodes_from_programs(library, programs, languages, start), library_texts
+
+
+def _named(request: SessionRequest) -> SessionRequest:
+    """Name an episode by its program, level and changed settings: stable across rebuilds."""
+    defaults = request.program.defaults
+    changed = [f"{name}{value:g}" for name, value in sorted(request.parameters.items()) if value != defaults[name]]
+    if request.level:
+        level_values = request.program.levels[request.level].values
+        changed = [part for part in changed if not any(part == f"{n}{v:g}" for n, v in level_values.items())]
+    name = "-".join([request.program.id, *([request.level] if request.level else []), *changed])
+    return replace(request, name=name)
+
+
+def episode_guid(request: SessionRequest) -> str:
+    """Return an item guid derived from program, level, settings and language, never from time."""
+    settings = ",".join(f"{name}={value:g}" for name, value in sorted(request.parameters.items()))
+    return str(uuid.uuid5(_GUID_NAMESPACE, f"{request.program.id}|{request.level}|{settings}|{request.language}"))
