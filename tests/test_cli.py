@@ -32,7 +32,7 @@ def test_show_json_follows_the_contract():
     script = json.loads(result.stdout)
     assert (script["program"], script["language"]) == ("kegel-basics", "en")
     assert set(script["cues"][0]) >= {"start", "end", "text", "kind", "chapter"}
-    assert sum(cue["text"] == "Squeeze, and hold." for cue in script["cues"]) == 2
+    assert sum(cue["text"] == "Squeeze." for cue in script["cues"]) == 2
     starts = [cue["start"] for cue in script["cues"]]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
     assert all(cue["end"] <= script["duration"] for cue in script["cues"])

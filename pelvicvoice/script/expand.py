@@ -188,22 +188,25 @@ def _expand_step(step: Step, timeline: _Timeline, loop: dict[str, int]) -> None:
 
 
 def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> None:
+    """Lay out a hold or rest: its phrase at the start, then, when it counts, one number every second.
+
+    A counted step of N seconds says N-1 numbers, on seconds 1 to N-1 (down: N-1 ... 1, up:
+    1 ... N-1), so that it sounds as long as it is: its phrase has the first second, and the
+    build checks that the spoken phrase fits in it.
+    """
     context = timeline.context
     seconds = _seconds(context, step.seconds, step.location)
     start = timeline.cursor
-    first_count = 1
     if step.phrase:
         text, clip = _phrase(context, step.phrase, loop, step.location)
         timeline.add_cue(start, text, clip, step.kind, step.location)
-        spoken = context.estimate(text) + MIN_GAP_SECONDS
-        first_count = max(1, math.ceil(spoken))
     if step.count:
         if not float(seconds).is_integer():
             raise DefinitionError.at(
                 step.location, f"counting needs whole seconds, not {seconds}; round the {step.kind}"
             )
         whole = int(seconds)
-        for elapsed in range(first_count, whole):
+        for elapsed in range(1, whole):
             number = elapsed if step.count == "up" else whole - elapsed
             timeline.add_cue(
                 start + to_samples(elapsed),

@@ -65,8 +65,8 @@ def test_set_of_unknown_parameter_or_bad_value(tmp_path):
     assert lines == [
         "error: pelvicvoice/programs/kegel-basics.yaml:1:1: --set hld=8: program 'kegel-basics' has no parameter "
         "'hld'; did you mean 'hold'?",
-        "error: pelvicvoice/programs/kegel-basics.yaml:74:3: --set reps=many: reps must be a whole number, not 'many'",
-        "error: pelvicvoice/programs/kegel-basics.yaml:69:3: --set rest=99: rest must be between 2 and 30",
+        "error: pelvicvoice/programs/kegel-basics.yaml:75:3: --set reps=many: reps must be a whole number, not 'many'",
+        "error: pelvicvoice/programs/kegel-basics.yaml:70:3: --set rest=99: rest must be between 2 and 30",
     ]
 
 

@@ -61,12 +61,49 @@ def test_counting_is_one_number_a_second_after_the_phrase(library):
     cues = session_script(request, library).cues
     hold = next(index for index, cue in enumerate(cues) if cue.kind == "hold")
     counts = list(itertools.takewhile(lambda cue: cue.kind == "count", cues[hold + 1 :]))
-    assert [cue.text for cue in counts] == ["6", "5", "4", "3", "2", "1"]
-    # the phrase "Squeeze, and hold." fills the first two seconds; then one number a second
+    assert [cue.text for cue in counts] == ["7", "6", "5", "4", "3", "2", "1"]
+    # the short phrase "Squeeze." has the first second; then one number a second, down to 1
     offsets = [cue.start - cues[hold].start for cue in counts]
-    assert all(abs(offset - k * SAMPLE_RATE) <= FRAME_SAMPLES for offset, k in zip(offsets, range(2, 8), strict=True))
+    assert all(abs(offset - k * SAMPLE_RATE) <= FRAME_SAMPLES for offset, k in zip(offsets, range(1, 8), strict=True))
     assert abs(cues[hold + len(counts) + 1].start - cues[hold].start - 8 * SAMPLE_RATE) <= FRAME_SAMPLES
     assert all(cue.start % FRAME_SAMPLES == 0 for cue in cues)
+
+
+def every_session(library):
+    """Every built-in program in every language, at its defaults and at each of its levels."""
+    for program_id in library.builtin_ids():
+        program = library.find(program_id)
+        for level in (None, *program.levels):
+            for request in make_requests(library, (program_id,), ("all",), (), level):
+                yield request, session_script(request, library)
+
+
+@pytest.mark.parametrize("settings", [(), ("hold=9",), ("hold=2",)], ids=["defaults", "long", "short"])
+def test_every_hold_sounds_as_long_as_it_is(library, settings):
+    """Each hold of N seconds has a number on each of its seconds 1 to N-1, in order, in every language."""
+    checked = 0
+    for request, script in every_session(library):
+        if settings and "hold" not in request.program.parameters:
+            continue
+        if settings:
+            request = make_requests(library, (request.program.id,), (request.language,), settings, request.level)[0]
+            script = session_script(request, library)
+        cues = script.cues
+        for index, cue in enumerate(cues):
+            if cue.kind != "hold":
+                continue
+            counts = list(itertools.takewhile(lambda c: c.kind == "count", cues[index + 1 :]))
+            after = cues[index + 1 + len(counts)] if index + 1 + len(counts) < len(cues) else None
+            end = after.start if after is not None else script.total
+            seconds = round((end - cue.start) / SAMPLE_RATE)
+            where = (script.program_id, script.language, request.level, cue.start / SAMPLE_RATE)
+            assert [round((c.start - cue.start) / SAMPLE_RATE) for c in counts] == list(range(1, seconds)), where
+            numbers = [int(c.clip.split(".")[1]) for c in counts]
+            assert numbers in (list(range(seconds - 1, 0, -1)), list(range(1, seconds))), where
+            if after is not None and after.kind == "quick":
+                assert numbers == list(range(1, seconds)), ("count up into the quick lifts", where)
+            checked += 1
+    assert checked > 50
 
 
 def test_expansion_is_deterministic_and_pure(library):
