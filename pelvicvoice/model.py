@@ -122,6 +122,7 @@ class Program:
     sections: tuple[Section, ...]
     location: Location  # the file's first line
     levels: dict[str, Level] = field(default_factory=dict)
+    feed: str | None = None  # a feed of its own when published (e.g. after_miscarriage), else the main one
 
     @property
     def languages(self) -> tuple[str, ...]:

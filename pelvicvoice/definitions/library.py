@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pelvicvoice.definitions.catalogs import load_catalogs
-from pelvicvoice.definitions.phrases import phrase_problems
+from pelvicvoice.definitions.phrases import feed_problems, phrase_problems
 from pelvicvoice.definitions.plans import Plan, plan_requests, read_plan
 from pelvicvoice.definitions.program import load_program
 from pelvicvoice.definitions.source import load_document
@@ -102,6 +102,8 @@ class Library:
                 problems.append(
                     Problem(program.location, f"language {language!r} has no voice; add voices/{language}.yaml")
                 )
+            if catalog is not None and program.feed:
+                problems.extend(feed_problems(program, catalog))
             if catalog is not None:
                 for section in program.sections:
                     problems.extend(phrase_problems(section.steps, program, catalog, set(program.parameters)))

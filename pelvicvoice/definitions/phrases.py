@@ -60,3 +60,23 @@ def phrase_problems(steps: tuple[Step, ...], program: Program, catalog: Catalog,
                     )
                 )
     return problems
+
+
+def feed_texts(catalog: Catalog, feed: str) -> tuple[str, str] | None:
+    """Return the title and description of a feed of its own in the catalog's language, if it has them."""
+    title, description = (catalog.phrases.get(f"feed_{feed}_{part}") for part in ("title", "description"))
+    return (title, description) if title and description else None
+
+
+def feed_problems(program: Program, catalog: Catalog) -> list[Problem]:
+    """Report a feed of its own that the catalog gives no title or description."""
+    if program.feed is None or feed_texts(catalog, program.feed) is not None:
+        return []
+    language, feed = catalog.language, program.feed
+    return [
+        Problem(
+            program.location,
+            f"feed {feed!r} has no title or description in {language!r}; "
+            f"add feed_{feed}_title and feed_{feed}_description to catalogs/{language}.yaml",
+        )
+    ]

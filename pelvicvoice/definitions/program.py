@@ -52,7 +52,7 @@ class _ProgramReader:
             (),
             data,
             required=("id", "title", "description", "source", "sections"),
-            optional=("notes", "parameters", "levels", "phrases"),
+            optional=("notes", "parameters", "levels", "phrases", "feed"),
             what="a program",
         )
         program_id = self._read_id(data.get("id"))
@@ -88,7 +88,14 @@ class _ProgramReader:
             sections=sections,
             location=Location(self.document.name, 1, 1),
             levels=levels,
+            feed=self._read_feed(data.get("feed")),
         )
+
+    def _read_feed(self, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and IDENTIFIER.match(value)):
+            return value
+        self.problems.add(("feed",), f"feed {value!r} must be lowercase letters, digits and '_'")
+        return None
 
     def _read_id(self, value: Any) -> str | None:
         if value is None:

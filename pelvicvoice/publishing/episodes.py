@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from pelvicvoice.definitions.library import Library
+from pelvicvoice.definitions.phrases import feed_texts
 from pelvicvoice.definitions.plans import Plan, plan_requests
 from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.errors import DefinitionError, Location
@@ -66,28 +67,43 @@ def episodes_from_plan(
     return list(episodes.values())
 
 
+# A feed's title and description, by language and feed (None: the main feed).
+FeedTexts = Callable[[str, "str | None"], tuple[str, str]]
+
+
 def choose_episodes(
     library: Library, sources: tuple[str, ...], languages: tuple[str, ...], start: datetime
-) -> tuple[list[ScheduledEpisode], Callable[[str], tuple[str, str]]]:
+) -> tuple[list[ScheduledEpisode], FeedTexts]:
     """Return the episodes to publish and each feed's title and description.
 
     sources is one plan (a built-in plan id or a *.plan.yaml file) or programs; none means
-    the whole library.
+    the whole library. Programs with a feed of their own (program.feed) get theirs.
     """
     if len(sources) == 1 and library.is_plan(sources[0]):
         plan = library.find_plan(sources[0])
 
-        def plan_texts(language: str) -> tuple[str, str]:
-            return plan.titles[language], plan.descriptions[language]
+        def plan_texts(language: str, feed: str | None) -> tuple[str, str]:
+            if feed is None:
+                return plan.titles[language], plan.descriptions[language]
+            return own_feed_texts(library, language, feed)
 
         return episodes_from_plan(library, plan, languages, start), plan_texts
 
-    def library_texts(language: str) -> tuple[str, str]:
-        phrases = library.catalogs[language].phrases
-        return phrases["podcast_title"], phrases["podcast_description"]
+    def library_texts(language: str, feed: str | None) -> tuple[str, str]:
+        if feed is None:
+            phrases = library.catalogs[language].phrases
+            return phrases["podcast_title"], phrases["podcast_description"]
+        return own_feed_texts(library, language, feed)
 
     programs = sources or tuple(library.builtin_ids())
     return episodes_from_programs(library, programs, languages, start), library_texts
+
+
+def own_feed_texts(library: Library, language: str, feed: str) -> tuple[str, str]:
+    """Return a feed of its own's title and description (Library.find checked they exist)."""
+    texts = feed_texts(library.catalogs[language], feed)
+    assert texts is not None, (language, feed)
+    return texts
 
 
 def _named(request: SessionRequest) -> SessionRequest:

@@ -16,7 +16,7 @@ from pelvicvoice.mp3.frames import decoded_samples
 from pelvicvoice.mp3.tags import id3_size, session_tags
 from pelvicvoice.output import write_if_changed
 from pelvicvoice.publishing.cover import cover_pixels, png_bytes
-from pelvicvoice.publishing.episodes import ScheduledEpisode, episode_guid
+from pelvicvoice.publishing.episodes import FeedTexts, ScheduledEpisode, episode_guid
 from pelvicvoice.publishing.feed import Episode, Feed, Transcript, feed_xml
 from pelvicvoice.publishing.site import EpisodePage, index_html, language_html
 from pelvicvoice.script.formats import chapters_json, to_json, to_srt, to_vtt, transcript_json
@@ -38,13 +38,13 @@ class PublishReport:
 
 def publish(
     episodes: list[ScheduledEpisode],
-    feed_texts: Callable[[str], tuple[str, str]],
+    feed_texts: FeedTexts,
     toolchain: Toolchain,
     out_dir: Path,
     base_url: str,
     on_written: Callable[[Path], None] = lambda path: None,
 ) -> PublishReport:
-    """Build every changed episode's MP3, then write each episode's files, a feed and page per language, an index."""
+    """Build every changed episode's MP3, then write each episode's files, a feed and page per feed, an index."""
     started = time.perf_counter()
     base_url = base_url.rstrip("/") + "/"
     # Expanded once: the same sessions are keyed, built (where stale) and described in the feeds.
@@ -58,16 +58,38 @@ def publish(
         write_sessions(stale, toolchain, on_written, shape)
     _write_text(manifest_path, json.dumps(keys, indent=1, sort_keys=True) + "\n")
     write_if_changed(out_dir / "cover.png", png_bytes(cover_pixels()))
-    by_language: dict[str, list[tuple[ScheduledEpisode, Session]]] = {}
+    by_feed: dict[FeedPlace, list[tuple[ScheduledEpisode, Session]]] = {}
     for episode, session in zip(episodes, sessions, strict=True):
-        by_language.setdefault(episode.request.language, []).append((episode, session))
-    feeds = [
-        _publish_language(language, group, toolchain, out_dir, base_url, feed_texts)
-        for language, group in sorted(by_language.items())
-    ]
-    _write_text(out_dir / "index.html", index_html(feeds))
-    feed_files = tuple(out_dir / feed.language / "feed.xml" for feed in feeds)
+        place = FeedPlace(episode.request.language, episode.request.program.feed)
+        by_feed.setdefault(place, []).append((episode, session))
+    places = sorted(by_feed, key=lambda place: (place.language, place.feed is not None, place.feed or ""))
+    feeds = [_publish_feed(place, by_feed[place], toolchain, out_dir, base_url, feed_texts) for place in places]
+    _write_text(
+        out_dir / "index.html", index_html([(feed, place.page) for feed, place in zip(feeds, places, strict=True)])
+    )
+    feed_files = tuple(out_dir / place.feed_file for place in places)
     return PublishReport(len(stale), len(sessions) - len(stale), feed_files, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class FeedPlace:
+    """A feed of one language: the main one (feed None) or a feed of its own, and where its files go."""
+
+    language: str
+    feed: str | None
+
+    @property
+    def stem(self) -> str:
+        """Name the feed's files in the language folder: feed.xml and index.html, or <feed>.xml and .html."""
+        return "feed" if self.feed is None else self.feed.replace("_", "-")
+
+    @property
+    def feed_file(self) -> str:
+        return f"{self.language}/{self.stem}.xml"
+
+    @property
+    def page(self) -> str:
+        return f"{self.language}/" if self.feed is None else f"{self.language}/{self.stem}.html"
 
 
 def episode_key(toolchain: Toolchain, session: Session) -> str:
@@ -76,15 +98,16 @@ def episode_key(toolchain: Toolchain, session: Session) -> str:
     return toolchain.settings.episode_key(to_json(session.script), profile, asdict(session_tags(session.script)))
 
 
-def _publish_language(
-    language: str,
+def _publish_feed(
+    place: FeedPlace,
     group: list[tuple[ScheduledEpisode, Session]],
     toolchain: Toolchain,
     out_dir: Path,
     base_url: str,
-    feed_texts: Callable[[str], tuple[str, str]],
+    feed_texts: FeedTexts,
 ) -> Feed:
-    """Write one language's episode files, feed and page; return its feed."""
+    """Write one feed's episode files, the feed and its page; return the feed."""
+    language = place.language
     folder = out_dir / language
     folder.mkdir(parents=True, exist_ok=True)
     items, page_entries = [], []
@@ -96,22 +119,23 @@ def _publish_language(
         _write_text(folder / f"{stem}.srt", to_srt(script))
         _write_text(folder / f"{stem}.transcript.json", transcript_json(script))
         url = f"{base_url}{language}/{stem}"
-        items.append(_episode(episode, session, url, f"{base_url}{language}/#{stem}"))
+        items.append(_episode(episode, session, url, f"{base_url}{place.page}#{stem}"))
         page_entries.append(EpisodePage(stem, script, f"{stem}.mp3", f"{stem}.vtt"))
-    title, description = feed_texts(language)
+    title, description = feed_texts(language, place.feed)
     feed = Feed(
         title=title,
         description=description,
         language=language,
-        url=f"{base_url}{language}/feed.xml",
-        site_url=f"{base_url}{language}/",
+        url=f"{base_url}{place.feed_file}",
+        site_url=f"{base_url}{place.page}",
         image_url=f"{base_url}cover.png",
         author="pelvicvoice",
         episodes=tuple(items),
     )
-    write_if_changed(folder / "feed.xml", feed_xml(feed))
+    write_if_changed(out_dir / place.feed_file, feed_xml(feed))
     label = toolchain.library.catalogs[language].phrases["site_transcript"]
-    _write_text(folder / "index.html", language_html(feed, page_entries, label))
+    page = "index.html" if place.feed is None else f"{place.stem}.html"
+    _write_text(folder / page, language_html(feed, page_entries, label, f"{place.stem}.xml"))
     return feed
 
 

@@ -52,19 +52,19 @@ def _page(language: str, title: str, body: str) -> str:
     )
 
 
-def index_html(feeds: list[Feed]) -> str:
-    """Render the start page: one entry per language, with its page and feed."""
+def index_html(feeds: list[tuple[Feed, str]]) -> str:
+    """Render the start page: one entry per feed, with its page (a path from here) and the feed."""
     entries = "\n".join(
-        f'<article><h2><a href="{escape(feed.language)}/">{escape(feed.title)}</a></h2>'
+        f'<article><h2><a href="{escape(page)}">{escape(feed.title)}</a></h2>'
         f"<p>{escape(feed.description)}</p>"
         f'<a class="feed" href="{escape(feed.url)}">RSS</a></article>'
-        for feed in feeds
+        for feed, page in feeds
     )
     body = '<header><img src="cover.png" alt=""><h1>pelvicvoice</h1></header>\n' + entries
     return _page("en", "pelvicvoice", body)
 
 
-def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str) -> str:
+def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str, feed_file: str = "feed.xml") -> str:
     """Render a language's page: each episode with a player, chapter buttons and its transcript."""
     articles = []
     for episode in episodes:
@@ -91,6 +91,7 @@ def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str
         )
     body = (
         f'<header><img src="../cover.png" alt=""><h1>{escape(feed.title)}</h1>'
-        f'<p>{escape(feed.description)}</p><a class="feed" href="feed.xml">RSS</a></header>\n' + "\n".join(articles)
+        f'<p>{escape(feed.description)}</p><a class="feed" href="{escape(feed_file)}">RSS</a></header>\n'
+        + "\n".join(articles)
     )
     return _page(feed.language, feed.title, body)

@@ -1,0 +1,43 @@
+"""Feeds of their own: the miscarriage programs are published apart from the birth and baby episodes."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import feedparser
+
+from pelvicvoice.build import make_toolchain
+from pelvicvoice.publishing.episodes import choose_episodes, start_date
+from pelvicvoice.publishing.publish import publish
+
+BASE = "http://127.0.0.1:8000"
+PROGRAMS = ("quick-squeezes", "after-miscarriage-recovery")
+
+
+def test_miscarriage_episodes_have_their_own_feed_and_page(tone_library, tmp_path):
+    episodes, texts = choose_episodes(tone_library, PROGRAMS, ("ko",), start_date({}))
+    out = tmp_path / "site"
+    with make_toolchain(tone_library, tmp_path / "cache", jobs=2) as toolchain:
+        report = publish(episodes, texts, toolchain, out, BASE)
+    assert [path.relative_to(out).as_posix() for path in report.feeds] == ["ko/feed.xml", "ko/after-miscarriage.xml"]
+    for language in ("ko",):
+        main = ET.parse(out / language / "feed.xml").getroot()
+        own = ET.parse(out / language / "after-miscarriage.xml").getroot()
+        assert [link.text.rsplit("#")[1] for link in main.findall("channel/item/link")] == ["quick-squeezes"]
+        assert [link.text.rsplit("#")[1] for link in own.findall("channel/item/link")] == ["after-miscarriage-recovery"]
+        phrases = tone_library.catalogs[language].phrases
+        assert own.findtext("channel/title") == phrases["feed_after_miscarriage_title"]
+        assert own.findtext("channel/link") == f"{BASE}/{language}/after-miscarriage.html"
+        namespaces = {"atom": "http://www.w3.org/2005/Atom", "podcast": "https://podcastindex.org/namespace/1.0"}
+        assert own.find("channel/atom:link", namespaces).get("href") == f"{BASE}/{language}/after-miscarriage.xml"
+        assert own.findtext("channel/podcast:guid", namespaces=namespaces) != main.findtext(
+            "channel/podcast:guid", namespaces=namespaces
+        )
+        parsed = feedparser.parse(str(out / language / "after-miscarriage.xml"))
+        assert not parsed.bozo and len(parsed.entries) == 1
+        page = (out / language / "after-miscarriage.html").read_text(encoding="utf-8")
+        assert 'src="after-miscarriage-recovery.mp3"' in page and 'href="after-miscarriage.xml"' in page
+        assert "quick-squeezes" not in page
+        assert "after-miscarriage-recovery" not in (out / language / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="ko/after-miscarriage.html"' in index and 'href="ko/"' in index
