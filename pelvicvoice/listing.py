@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import string
+
 from pelvicvoice.build import check_timing, session_script
 from pelvicvoice.definitions.library import Library
-from pelvicvoice.definitions.plans import plan_requests
+from pelvicvoice.definitions.plans import how_often_label, plan_requests, weeks_label
 from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
 from pelvicvoice.script.formats import format_duration
@@ -72,21 +74,37 @@ def plan_text(library: Library, name: str, language: str | None) -> str:
     catalog = library.catalogs[language]
     lines = [f"{plan.titles[language]} [{plan.id}, {language}]", plan.descriptions[language], ""]
     for phase, entries in zip(plan.phases, plan_requests(plan, library, (language,)), strict=True):
-        weeks = (
-            f"{phase.first_week}+"
-            if phase.last_week is None
-            else (
-                f"{phase.first_week}"
-                if phase.first_week == phase.last_week
-                else f"{phase.first_week}-{phase.last_week}"
-            )
-        )
-        label = catalog.phrases.get("plan_weeks", "{weeks}").replace("{weeks}", weeks)
+        label = weeks_label(phase, catalog)
         lines.append(f"{label}: {phase.titles[language]}")
         for entry, (request,) in zip(phase.entries, entries, strict=True):
             script = session_script(request, library)
             level = f" ({request.program.levels[entry.level].titles[language]})" if entry.level else ""
             settings = f" [{' '.join(entry.settings)}]" if entry.settings else ""
-            how_often = catalog.phrases.get(f"plan_per_{entry.per}", "{times}x").replace("{times}", str(entry.times))
+            how_often = how_often_label(entry, catalog)
             lines.append(f"  {how_often:<12} {format_duration(script.duration):>6}  {script.title}{level}{settings}")
     return "\n".join(lines) + "\n"
+
+
+def number_sentences(library: Library, language: str) -> list[str]:
+    """Say every phrase with a number in it at 1, 2, 5 and the largest value it allows, in one language.
+
+    One line per program, phrase and value, for a person (or a golden file) to read.
+    """
+    from pelvicvoice.script.expand import fill_phrase
+
+    lines = []
+    for program_id in library.builtin_ids():
+        program = library.find(program_id)
+        catalog = library.catalogs[language]
+        phrases = {**catalog.phrases, **program.phrases.get(language, {})}
+        for key, template in sorted(phrases.items()):
+            fields = {field for _, field, _, _ in string.Formatter().parse(template) if field}
+            for name in sorted(fields & set(program.parameters)):
+                parameter = program.parameters[name]
+                for value in sorted(
+                    {v for v in (1, 2, 5, parameter.maximum) if parameter.minimum <= v <= parameter.maximum}
+                ):
+                    loops = {field: 1 for field in fields - set(program.parameters)}
+                    values = {**loops, **program.defaults, name: value}
+                    lines.append(f"{program_id} {key} {name}={value:g}: {fill_phrase(program, catalog, key, values)}")
+    return lines

@@ -145,6 +145,7 @@ class Catalog:
     counting: tuple[str, ...]  # words for 1, 2, 3, ...; empty means digits
     ordinals: tuple[str, ...]  # words for first, second, ...; empty means digits
     location: Location
+    counters: tuple[str, ...] = ()  # a number with its counter, e.g. Korean 한 번, 두 번; empty means digits
 
 
 @dataclass(frozen=True)

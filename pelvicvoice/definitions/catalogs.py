@@ -35,7 +35,7 @@ def parse_catalog(document: Document) -> Catalog:
     """Turn a catalog document into a Catalog, or raise every problem found."""
     problems = ProblemList(document)
     data = expect_mapping(problems, (), document.data, "a catalog file") or {}
-    check_keys(problems, (), data, ("language", "name", "phrases"), ("counting", "ordinals"), "a catalog")
+    check_keys(problems, (), data, ("language", "name", "phrases"), ("counting", "ordinals", "counters"), "a catalog")
     language = data.get("language")
     if not isinstance(language, str) or not LANGUAGE.match(language):
         problems.add(("language",), f"language {language!r} is not a code such as en, nl, nb")
@@ -50,8 +50,9 @@ def parse_catalog(document: Document) -> Catalog:
             phrases[key] = checked
     counting = _word_list(problems, data, "counting")
     ordinals = _word_list(problems, data, "ordinals")
+    counters = _word_list(problems, data, "counters")
     problems.raise_if_any()
-    return Catalog(language, name or language, phrases, counting, ordinals, Location(document.name, 1, 1))
+    return Catalog(language, name or language, phrases, counting, ordinals, Location(document.name, 1, 1), counters)
 
 
 def _word_list(problems: ProblemList, data: dict, key: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pelvicvoice.definitions.catalogs import load_catalogs
-from pelvicvoice.definitions.phrases import feed_problems, phrase_problems
+from pelvicvoice.definitions.phrases import feed_problems, phrase_problems, template_problems
 from pelvicvoice.definitions.plans import Plan, plan_requests, read_plan
 from pelvicvoice.definitions.program import load_program
 from pelvicvoice.definitions.source import load_document
@@ -107,6 +107,10 @@ class Library:
             if catalog is not None:
                 for section in program.sections:
                     problems.extend(phrase_problems(section.steps, program, catalog, set(program.parameters)))
+            description = program.descriptions.get(language, "")
+            what = f"the description in {language!r}"
+            for message in template_problems(description, what, language, set(program.parameters)):
+                problems.append(Problem(program.location, message))
         return problems
 
     def speech_estimate(self, profile: VoiceProfile) -> Callable[[str], float]:

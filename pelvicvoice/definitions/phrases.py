@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 import string
+from functools import cache
 
 from pelvicvoice.errors import Problem
 from pelvicvoice.model import Catalog, Program, Quick, Repeat, Say, Step, Timed
 
-# Placeholder styles: {rep} digits, {rep:count} counting words, {rep:ordinal} ordinal words.
-NUMBER_STYLES = ("", "count", "ordinal")
+# Placeholder styles: {rep} digits, {rep:count} counting words, {rep:ordinal} ordinal words,
+# {rep:counter} the number with its counter (Korean 한 번, 두 번), and plural forms chosen by
+# the language's CLDR plural rules: {quick:plural one=ett raskt løft;other=# raske løft}.
+NUMBER_STYLES = ("", "count", "ordinal", "counter")
+PLURAL = "plural "
+
+
+def plural_forms(spec: str) -> dict[str, str] | None:
+    """Read `plural one=...;other=...` into {category: text}; None when spec is not a plural."""
+    if not spec.startswith(PLURAL):
+        return None
+    forms = {}
+    for part in spec[len(PLURAL) :].split(";"):
+        category, _, text = part.partition("=")
+        forms[category.strip()] = text.strip()
+    return forms
+
+
+def plural_categories(language: str) -> set[str]:
+    """Return the CLDR plural categories of a language, e.g. {'one', 'other'} for English."""
+    return set(_plural_rule(language).tags) | {"other"}
+
+
+def plural_category(language: str, number: float | int) -> str:
+    """Return the CLDR plural category of a number in a language ('one', 'other', ...)."""
+    return _plural_rule(language)(number)
+
+
+@cache
+def _plural_rule(language: str):
+    # Babel's locale data is loaded only for phrases with plural forms: a build that has
+    # none does not pay for it.
+    from babel import localedata
+    from babel.plural import PluralRule
+
+    try:
+        return localedata.load(language)["plural_form"]
+    except (OSError, KeyError, ValueError):
+        return PluralRule({})  # a language CLDR does not know: one form, "other"
 
 
 def phrase_template(program: Program, catalog: Catalog, key: str) -> str | None:
@@ -37,29 +75,43 @@ def phrase_problems(steps: tuple[Step, ...], program: Program, catalog: Catalog,
         if template is None:
             problems.append(Problem(step.location, missing_phrase(key, language)))
             continue
-        try:
-            fields = [(field, spec) for _, field, spec, _ in string.Formatter().parse(template) if field is not None]
-        except ValueError as error:
-            problems.append(Problem(step.location, f"phrase {key!r} in {language!r} has a broken placeholder: {error}"))
-            continue
-        for field, spec in fields:
-            if spec not in NUMBER_STYLES:
-                problems.append(
-                    Problem(
-                        step.location,
-                        f"phrase {key!r} in {language!r} writes {{{field}:{spec}}}; "
-                        f"use {{{field}}}, {{{field}:count}} or {{{field}:ordinal}}",
-                    )
-                )
-            if field not in names:
-                problems.append(
-                    Problem(
-                        step.location,
-                        f"phrase {key!r} in {language!r} uses {{{field}}}, which is not a parameter or loop name "
-                        f"here (known: {', '.join(sorted(names)) or 'none'})",
-                    )
-                )
+        what = f"phrase {key!r} in {language!r}"
+        problems.extend(
+            Problem(step.location, message) for message in template_problems(template, what, language, names)
+        )
     return problems
+
+
+def template_problems(template: str, what: str, language: str, names: set[str]) -> list[str]:
+    """List what is wrong with the placeholders of a text (a phrase or a description) in a language."""
+    try:
+        fields = [(field, spec) for _, field, spec, _ in string.Formatter().parse(template) if field is not None]
+    except ValueError as error:
+        return [f"{what} has a broken placeholder: {error}"]
+    problems = []
+    for field, spec in fields:
+        problem = spec_problem(field, spec, language)
+        if problem:
+            problems.append(f"{what} {problem}")
+        if field not in names:
+            known = ", ".join(sorted(names)) or "none"
+            problems.append(f"{what} uses {{{field}}}, which is not a parameter or loop name here (known: {known})")
+    return problems
+
+
+def spec_problem(field: str, spec: str, language: str) -> str | None:
+    """Say what is wrong with a placeholder's style in a language, or None when it is fine."""
+    if spec in NUMBER_STYLES:
+        return None
+    forms = plural_forms(spec)
+    if forms is None:
+        styles = ", ".join(f"{{{field}{':' + style if style else ''}}}" for style in NUMBER_STYLES)
+        return f"writes {{{field}:{spec}}}; use {styles} or {{{field}:plural one=...;other=...}}"
+    categories = plural_categories(language)
+    wanted = ", ".join(sorted(categories))
+    if set(forms) != categories or not all(forms.values()):
+        return f"writes {{{field}:{spec}}}; {language!r} needs one text for each plural form: {wanted}"
+    return None
 
 
 def feed_texts(catalog: Catalog, feed: str) -> tuple[str, str] | None:

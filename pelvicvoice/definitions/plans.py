@@ -17,7 +17,7 @@ from pelvicvoice.definitions.schema import (
 )
 from pelvicvoice.definitions.source import DocPath, Document, ProblemList
 from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
-from pelvicvoice.model import SessionRequest
+from pelvicvoice.model import Catalog, SessionRequest
 
 if TYPE_CHECKING:
     from pelvicvoice.definitions.library import Library
@@ -84,6 +84,20 @@ def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> l
     if problems:
         raise DefinitionError(problems)
     return result
+
+
+def weeks_label(phase: Phase, catalog: Catalog) -> str:
+    """Name a phase's weeks in the catalog's language: "Weeks 3-6", or "From week 33" when open-ended."""
+    if phase.last_week is None:
+        return catalog.phrases.get("plan_weeks_from", "{weeks}+").replace("{weeks}", str(phase.first_week))
+    first, last = phase.first_week, phase.last_week
+    weeks = str(first) if first == last else f"{first}-{last}"
+    return catalog.phrases.get("plan_weeks", "{weeks}").replace("{weeks}", weeks)
+
+
+def how_often_label(entry: PlanEntry, catalog: Catalog) -> str:
+    """Say how often an entry is done, in the catalog's language: "3x a day"."""
+    return catalog.phrases.get(f"plan_per_{entry.per}", "{times}x").replace("{times}", str(entry.times))
 
 
 def read_plan(document: Document) -> Plan:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.phrases import feed_texts
-from pelvicvoice.definitions.plans import Plan, plan_requests
+from pelvicvoice.definitions.plans import Plan, how_often_label, plan_requests, weeks_label
 from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import SessionRequest
@@ -21,10 +21,11 @@ _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/ep
 
 @dataclass(frozen=True)
 class ScheduledEpisode:
-    """A session to publish, with its file name and publication date."""
+    """A session to publish, with its file name, its title in the feed and its publication date."""
 
     request: SessionRequest
     published: datetime
+    title: str  # unique in its feed: the program's title and what is particular to this episode
 
 
 def start_date(environment: dict[str, str]) -> datetime:
@@ -47,24 +48,41 @@ def episodes_from_programs(
         for level in (None, *program.levels):
             requests.extend(make_requests(library, (name,), languages or ("all",), (), level))
     return [
-        ScheduledEpisode(_named(request), start + timedelta(minutes=index)) for index, request in enumerate(requests)
+        ScheduledEpisode(_named(request), start + timedelta(minutes=index), program_title(request))
+        for index, request in enumerate(requests)
     ]
 
 
 def episodes_from_plan(
     library: Library, plan: Plan, languages: tuple[str, ...], start: datetime
 ) -> list[ScheduledEpisode]:
-    """Plan one episode per distinct session of the plan, published in the week it starts."""
+    """Plan one episode per distinct session of the plan, published in the week it starts.
+
+    Its title says when and how often: "Weeks 3-6: Quick squeezes, 3x a day; Weeks 7-12, 2x a day".
+    """
     episodes: dict[tuple[str, str], ScheduledEpisode] = {}
     for phase, entries in zip(plan.phases, plan_requests(plan, library, languages or plan.languages), strict=True):
         week_start = start + timedelta(weeks=phase.first_week - 1)
-        for index, requests in enumerate(entries):
+        for index, (entry, requests) in enumerate(zip(phase.entries, entries, strict=True)):
             for request in requests:
                 named = _named(request)
+                catalog = library.catalogs[named.language]
+                when = f"{weeks_label(phase, catalog)}, {how_often_label(entry, catalog)}"
                 key = (named.language, named.file_stem)
-                if key not in episodes:
-                    episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index))
+                if key in episodes:
+                    earlier = episodes[key]
+                    episodes[key] = replace(earlier, title=f"{earlier.title}; {when}")
+                else:
+                    title = f"{weeks_label(phase, catalog)}: {program_title(named)}, {how_often_label(entry, catalog)}"
+                    episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index), title)
     return list(episodes.values())
+
+
+def program_title(request: SessionRequest) -> str:
+    """Title a session by its program, and its level when it has one: "Intensive training (gentle)"."""
+    program, language = request.program, request.language
+    level = f" ({program.levels[request.level].titles[language]})" if request.level else ""
+    return program.titles[language] + level
 
 
 # A feed's title and description, by language and feed (None: the main feed).

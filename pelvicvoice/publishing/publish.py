@@ -120,7 +120,7 @@ def _publish_feed(
         _write_text(folder / f"{stem}.transcript.json", transcript_json(script))
         url = f"{base_url}{language}/{stem}"
         items.append(_episode(episode, session, url, f"{base_url}{place.page}#{stem}"))
-        page_entries.append(EpisodePage(stem, script, f"{stem}.mp3", f"{stem}.vtt"))
+        page_entries.append(EpisodePage(stem, episode.title, script, f"{stem}.mp3", f"{stem}.vtt"))
     title, description = feed_texts(language, place.feed)
     feed = Feed(
         title=title,
@@ -158,7 +158,7 @@ def _episode(episode: ScheduledEpisode, session: Session, url: str, page: str) -
         file.seek(id3_size(file.read(_ID3_HEADER_BYTES)))
         samples = decoded_samples(file.read(_INFO_FRAME_BYTES))
     return Episode(
-        title=script.title,
+        title=episode.title,
         description=script.description,
         guid=episode_guid(episode.request),
         published=episode.published,

@@ -39,6 +39,7 @@ class EpisodePage:
     """What a language page shows of an episode."""
 
     anchor: str
+    title: str
     script: CueScript
     audio: str
     captions: str
@@ -80,7 +81,7 @@ def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str
             for cue in script.cues
         )
         articles.append(
-            f'<article id="{escape(episode.anchor)}"><h2>{escape(script.title)}</h2>'
+            f'<article id="{escape(episode.anchor)}"><h2>{escape(episode.title)}</h2>'
             f"<p>{escape(script.description)} ({format_duration(script.duration)})</p>"
             f'<audio id="{player}" controls preload="metadata" src="{escape(episode.audio)}">'
             f'<track kind="captions" srclang="{escape(feed.language)}" '

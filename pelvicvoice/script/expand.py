@@ -11,7 +11,13 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pelvicvoice.definitions.phrases import NUMBER_STYLES, missing_phrase, phrase_template
+from pelvicvoice.definitions.phrases import (
+    missing_phrase,
+    phrase_template,
+    plural_category,
+    plural_forms,
+    spec_problem,
+)
 from pelvicvoice.definitions.steps import MIN_STEP_SECONDS
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import (
@@ -139,7 +145,9 @@ def expand(
         program_id=program.id,
         language=language,
         title=program.titles[language],
-        description=program.descriptions.get(language, ""),
+        description=_filled(context, program.descriptions.get(language, ""), {}, "the description", program.location)[
+            0
+        ],
         source=program.source,
         parameters=dict(parameters),
         level=level,
@@ -219,8 +227,11 @@ def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> Non
 
 
 def _number_word(catalog: Catalog, value: float | int, style: str) -> str:
-    """Write a number as digits, or as the catalog's counting or ordinal word for it."""
-    words = {"count": catalog.counting, "ordinal": catalog.ordinals}.get(style, ())
+    """Write a number as digits, as the catalog's counting, ordinal or counter word, or in plural form."""
+    forms = plural_forms(style)
+    if forms is not None:
+        return forms[plural_category(catalog.language, value)].replace("#", format_number(value, catalog.language))
+    words = {"count": catalog.counting, "ordinal": catalog.ordinals, "counter": catalog.counters}.get(style, ())
     if float(value).is_integer() and 1 <= value <= len(words):
         return words[int(value) - 1]
     return format_number(value, catalog.language)
@@ -237,12 +248,26 @@ def _seconds(context: _Context, value: Value, origin: Location) -> float:
     return seconds
 
 
+def fill_phrase(program: Program, catalog: Catalog, key: str, values: dict[str, float | int]) -> str:
+    """Return what phrase key says in the catalog's language with these parameter and loop values."""
+    context = _Context(program, catalog.language, catalog, values, lambda text: 0.0)
+    return _phrase(context, key, {}, program.location)[0]
+
+
 def _phrase(context: _Context, key: str, loop: dict[str, int], origin: Location) -> tuple[str, str]:
     """Return the filled-in text of a phrase and its clip name (key plus values)."""
-    language = context.language
     template = phrase_template(context.program, context.catalog, key)
     if template is None:
-        raise DefinitionError.at(origin, missing_phrase(key, language))
+        raise DefinitionError.at(origin, missing_phrase(key, context.language))
+    text, filled = _filled(context, template, loop, f"phrase {key!r} in {context.language!r}", origin)
+    return text, ".".join([key, *filled])
+
+
+def _filled(
+    context: _Context, template: str, loop: dict[str, int], what: str, origin: Location
+) -> tuple[str, list[str]]:
+    """Fill a text's placeholders with parameter and loop values; return it and the words put in."""
+    language = context.language
     values = {**context.parameters, **loop}
     filled = []
     text = ""
@@ -251,18 +276,19 @@ def _phrase(context: _Context, key: str, loop: dict[str, int], origin: Location)
             text += literal
             if field is None:
                 continue
-            if field not in values or spec not in NUMBER_STYLES or conversion:
+            problem = spec_problem(field, spec, language)
+            if problem:
+                raise DefinitionError.at(origin, f"{what} {problem}")
+            if field not in values or conversion:
                 known = ", ".join(sorted(values)) or "none"
                 raise DefinitionError.at(
-                    origin,
-                    f"phrase {key!r} in {language!r} uses {{{field}{':' + spec if spec else ''}}}, which is not a "
-                    f"parameter or loop name here (known: {known}) or not a style ({', '.join(NUMBER_STYLES[1:])})",
+                    origin, f"{what} uses {{{field}}}, which is not a parameter or loop name here (known: {known})"
                 )
             word = _number_word(context.catalog, values[field], spec)
             text += word
             filled.append(word)
     except ValueError as error:
-        raise DefinitionError.at(origin, f"phrase {key!r} in {language!r} has a broken placeholder: {error}") from None
-    if not text.strip():
-        raise DefinitionError.at(origin, f"phrase {key!r} in {language!r} is empty once filled in; give it words")
-    return text, ".".join([key, *filled])
+        raise DefinitionError.at(origin, f"{what} has a broken placeholder: {error}") from None
+    if template and not text.strip():
+        raise DefinitionError.at(origin, f"{what} is empty once filled in; give it words")
+    return text, filled

@@ -58,15 +58,23 @@ def test_missing_file_and_unknown_program(library, tmp_path):
     ]
 
 
-def test_set_of_unknown_parameter_or_bad_value(tmp_path):
+def test_set_of_unknown_parameter_or_bad_value(library):
     result = run_cli("show", "kegel-basics", "--set", "hld=8", "--set", "reps=many", "--set", "rest=99")
     assert result.returncode == 1
     lines = result.stderr.splitlines()
+    source = (library.program_dir / "kegel-basics.yaml").read_text(encoding="utf-8").splitlines()
+    parameters = source.index("parameters:")
+
+    def line_of(name):  # where the parameter is defined: each bad value is reported there
+        return source.index(f"  {name}:", parameters) + 1
+
     assert lines == [
         "error: pelvicvoice/programs/kegel-basics.yaml:1:1: --set hld=8: program 'kegel-basics' has no parameter "
         "'hld'; did you mean 'hold'?",
-        "error: pelvicvoice/programs/kegel-basics.yaml:75:3: --set reps=many: reps must be a whole number, not 'many'",
-        "error: pelvicvoice/programs/kegel-basics.yaml:70:3: --set rest=99: rest must be between 2 and 30",
+        f"error: pelvicvoice/programs/kegel-basics.yaml:{line_of('reps')}:3: --set reps=many: reps must be a whole "
+        "number, not 'many'",
+        f"error: pelvicvoice/programs/kegel-basics.yaml:{line_of('rest')}:3: --set rest=99: rest must be between 2 "
+        "and 30",
     ]
 
 

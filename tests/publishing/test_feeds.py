@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import feedparser
+import pytest
 
 from pelvicvoice.build import make_toolchain
 from pelvicvoice.publishing.episodes import choose_episodes, start_date
@@ -41,3 +42,21 @@ def test_miscarriage_episodes_have_their_own_feed_and_page(tone_library, tmp_pat
         assert "after-miscarriage-recovery" not in (out / language / "index.html").read_text(encoding="utf-8")
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="ko/after-miscarriage.html"' in index and 'href="ko/"' in index
+
+
+@pytest.mark.parametrize("sources", [(), ("first-six-months",)], ids=["library", "plan"])
+def test_every_title_in_a_feed_is_unique_and_says_what_differs(library, sources):
+    episodes, _ = choose_episodes(library, sources, (), start_date({}))
+    feeds: dict[tuple[str, str | None], list[str]] = {}
+    for episode in episodes:
+        feeds.setdefault((episode.request.language, episode.request.program.feed), []).append(episode.title)
+    assert len(feeds) == (12 if not sources else 6)
+    for feed, titles in feeds.items():
+        assert len(set(titles)) == len(titles), (feed, titles)
+    english = {episode.request.file_stem: episode.title for episode in episodes if episode.request.language == "en"}
+    if sources:
+        assert english["kegel-basics-reps8"] == "Weeks 1-2: Kegel basics, 3x a day"
+        assert english["quick-squeezes"] == "Weeks 3-6: Quick squeezes, 3x a day; Weeks 7-12, 2x a day"
+        assert english["maintenance"] == "From week 33: Maintenance training, 2x a week"
+    else:
+        assert english["intensive-gentle"] == "Intensive pelvic floor training (Gentle)"

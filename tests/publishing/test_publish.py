@@ -149,7 +149,7 @@ def test_plan_publishes_each_distinct_session_in_the_week_it_starts(built, tmp_p
     assert "intensive-gentle" in links and "maintenance" in links
     dates = {entry.link.split("#")[1]: entry.published for entry in entries}
     assert dates["kegel-basics-reps8"].startswith("Mon, 05 Jan 2026")
-    assert dates["maintenance"].startswith("Mon, 06 Jul 2026")  # week 27
+    assert dates["maintenance"].startswith("Mon, 17 Aug 2026")  # week 33
     site_page = (tmp_path / "en" / "index.html").read_text(encoding="utf-8")
     assert site_page.count("<audio") == len(entries) and "data-start" in site_page
 
