@@ -160,7 +160,9 @@ def test_any_text_parses_or_raises_a_definition_error(text):
 def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_spoken(library):
     profile = library.voices["en"]
     slow = "Breathe in, and breathe out slowly. " * 400
-    speaker = WorkerPool("espeak-ng", speak_in_fresh_process, 2, fresh_per_phrase=True, timeout=1.0)
+    speaker = WorkerPool(
+        "espeak-ng", speak_in_fresh_process, 2, fresh_per_phrase=True, timeout=1.0, voice_of=lambda o: o.voice
+    )
     results = speaker.synthesize_many([(slow, profile), ("Relax.", profile)])
     assert isinstance(results[0], SpeechError)
     message = str(results[0])

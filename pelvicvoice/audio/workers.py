@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from multiprocessing.context import BaseContext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pelvicvoice.errors import SpeechError
 from pelvicvoice.model import VoiceProfile
@@ -42,8 +42,11 @@ class WorkerPool:
         context: BaseContext | None = None,
         timeout: float = SYNTHESIS_TIMEOUT_SECONDS,
         initializer: Callable[[], None] | None = None,
+        voice_of: Callable[[Any], str] = lambda options: "",
     ):
         self.engine_name = engine_name
+        # Names a profile's voice in messages: "'en' voice 'gmw/en-us'".
+        self.voice_of = voice_of
         # A module-level function, so that it can be sent to the workers.
         self.speak = speak
         self.workers = max(1, workers)
@@ -72,7 +75,7 @@ class WorkerPool:
             text, profile = items[index]
             results[index] = SpeechError.at(
                 profile.location,
-                f"{self.engine_name} gave no complete audio for {text!r} with {_voice(profile)} "
+                f"{self.engine_name} gave no complete audio for {text!r} with {self._voice(profile)} "
                 f"after {SYNTHESIS_ATTEMPTS} attempts",
             )
         return [result for result in results if result is not None]
@@ -83,6 +86,10 @@ class WorkerPool:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+
+    def _voice(self, profile: VoiceProfile) -> str:
+        voice = self.voice_of(profile.options)
+        return f"{profile.language!r} voice {voice!r}" if voice else f"{profile.language!r} {self.engine_name} voice"
 
     def _start(self, workers: int):
         return self.context.Pool(
@@ -108,11 +115,7 @@ class WorkerPool:
                 timed_out = isinstance(error, multiprocessing.TimeoutError)
                 in_time = in_time and not timed_out
                 what = f"took more than {self.timeout:g} s" if timed_out else f"failed: {error}"
-                results[index] = SpeechError.at(profile.location, f"speaking {text!r} with {_voice(profile)} {what}")
+                results[index] = SpeechError.at(
+                    profile.location, f"speaking {text!r} with {self._voice(profile)} {what}"
+                )
         return in_time
-
-
-def _voice(profile: VoiceProfile) -> str:
-    """Name a profile's voice as messages do: "'en' voice 'gmw/en-us'"."""
-    voice = getattr(profile.options, "voice", None)
-    return f"{profile.language!r} voice {voice!r}" if voice else f"{profile.language!r} {profile.engine} voice"

@@ -71,7 +71,7 @@ class Library:
         An unknown name is reported at origin (where it was asked for) when that is given.
         What only expansion finds is checked where sessions are expanded, or by check_timing.
         """
-        path, display = _resolve(name, self.program_dir, "pelvicvoice/programs", "program", origin)
+        path, display = _resolve(name, self.program_dir, "pelvicvoice/programs", "program", ", or a .yaml path", origin)
         program, problems = load_program(path, display)
         problems = problems + self.language_problems(program)
         if problems:
@@ -80,7 +80,7 @@ class Library:
 
     def find_plan(self, name: str) -> Plan:
         """Load a plan by built-in id or path, and check it against the programs."""
-        path, display = _resolve(name, self.plan_dir, "pelvicvoice/plans", "plan")
+        path, display = _resolve(name, self.plan_dir, "pelvicvoice/plans", "plan", "")
         plan = read_plan(load_document(path, display))
         plan_requests(plan, self, plan.languages)
         return plan
@@ -124,7 +124,7 @@ def _ids(folder: Path) -> list[str]:
 
 
 def _resolve(
-    name: str, folder: Path, display_folder: str, what: str, origin: Location | None = None
+    name: str, folder: Path, display_folder: str, what: str, other_hint: str, origin: Location | None = None
 ) -> tuple[Path, str]:
     """Find a built-in definition by id, or a file by path; return its path and the name shown in messages."""
     if name in _ids(folder):
@@ -133,5 +133,6 @@ def _resolve(
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path, name
     known = ", ".join(_ids(folder)) or "none"
-    hint = f"use one of: {known}, or a .yaml path" if what == "program" else f"use one of: {known}"
-    raise DefinitionError.at(origin or Location(name), f"no built-in {what} {name!r} and no such file; {hint}")
+    raise DefinitionError.at(
+        origin or Location(name), f"no built-in {what} {name!r} and no such file; use one of: {known}{other_hint}"
+    )

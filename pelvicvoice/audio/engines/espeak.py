@@ -113,7 +113,14 @@ class EspeakNg:
         from pelvicvoice.audio.engines.pyttsx3_espeak import speak_in_fresh_process
         from pelvicvoice.audio.workers import WorkerPool
 
-        return WorkerPool(self.name, speak_in_fresh_process, workers, fresh_per_phrase=True, context=_clean_context())
+        return WorkerPool(
+            self.name,
+            speak_in_fresh_process,
+            workers,
+            fresh_per_phrase=True,
+            context=_clean_context(),
+            voice_of=lambda options: options.voice,
+        )
 
     def installed_voices(self) -> list[tuple[str, str, str]]:
         """List (id, name, language) of every installed voice."""
