@@ -7,7 +7,7 @@ import string
 from pelvicvoice.build import check_timing, session_script
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.plans import how_often_label, plan_requests, weeks_label
-from pelvicvoice.definitions.requests import make_requests
+from pelvicvoice.definitions.requests import make_requests, session_title
 from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
 from pelvicvoice.script.formats import format_duration
 
@@ -78,10 +78,9 @@ def plan_text(library: Library, name: str, language: str | None) -> str:
         lines.append(f"{label}: {phase.titles[language]}")
         for entry, (request,) in zip(phase.entries, entries, strict=True):
             script = session_script(request, library)
-            level = f" ({request.program.levels[entry.level].titles[language]})" if entry.level else ""
             settings = f" [{' '.join(entry.settings)}]" if entry.settings else ""
             how_often = how_often_label(entry, catalog)
-            lines.append(f"  {how_often:<12} {format_duration(script.duration):>6}  {script.title}{level}{settings}")
+            lines.append(f"  {how_often:<12} {format_duration(script.duration):>6}  {session_title(request)}{settings}")
     return "\n".join(lines) + "\n"
 
 

@@ -11,18 +11,24 @@ import glob
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
 from pelvicvoice.errors import Location, OutputError
 
 _PART_SUFFIX = ".part"
+# Names the writing host in temporary names: a process id means something only on its own host.
+_HOST = os.uname().nodename.replace(".", "-") or "host"
 
 
 @contextmanager
-def atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """Yield a binary file that replaces target when the block ends, or vanishes if it fails."""
+def atomic_file(target: Path) -> Iterator[_TargetFile]:
+    """Yield a file that replaces target when the block ends, or vanishes if it fails.
+
+    A write that fails is an OutputError naming target; any other error of the block passes
+    through as it is.
+    """
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(target)
@@ -32,14 +38,33 @@ def atomic_file(target: Path) -> Iterator[BinaryIO]:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as error:
         raise OutputError.at(Location(str(target.parent)), os_problem(error)) from None
+    file = os.fdopen(handle, "wb")
     try:
-        with os.fdopen(handle, "wb") as file:
-            yield file
-        os.replace(temporary, target)
-    except OSError as error:
-        raise OutputError.at(Location(str(target)), os_problem(error)) from None
+        yield _TargetFile(file, target)
+        try:
+            file.close()
+            os.replace(temporary, target)
+        except OSError as error:
+            raise OutputError.at(Location(str(target)), os_problem(error)) from None
     finally:
+        with suppress(OSError):  # closing after a failure must not hide it
+            file.close()
         temporary.unlink(missing_ok=True)
+
+
+class _TargetFile:
+    """The temporary file of a target, open for writing; a failed write names the target."""
+
+    def __init__(self, file: BinaryIO, target: Path):
+        self._file = file
+        self._target = target
+
+    def write(self, data: bytes) -> int:
+        """Write data, or raise an OutputError that says why it could not be written."""
+        try:
+            return self._file.write(data)
+        except OSError as error:
+            raise OutputError.at(Location(str(self._target)), os_problem(error)) from None
 
 
 def write_bytes(target: Path, data: bytes) -> None:
@@ -57,8 +82,11 @@ def write_if_changed(target: Path, data: bytes) -> bool:
 
 
 def remove_leftovers(target: Path) -> None:
-    """Remove temporary files of target whose writing process is gone (it was killed)."""
-    prefix = f".{target.name}."
+    """Remove temporary files of target whose writer is gone: killed on this host, its process ended.
+
+    A writer on another host (a shared or network cache) may still be alive: its files stay.
+    """
+    prefix = f".{target.name}.{_HOST}."
     for leftover in target.parent.glob(glob.escape(prefix) + "*" + _PART_SUFFIX):
         pid = leftover.name[len(prefix) :].split(".")[0]
         if pid.isdigit() and not _process_exists(int(pid)):
@@ -66,7 +94,7 @@ def remove_leftovers(target: Path) -> None:
 
 
 def _part_path(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{_PART_SUFFIX}")
+    return target.with_name(f".{target.name}.{_HOST}.{os.getpid()}.{secrets.token_hex(4)}{_PART_SUFFIX}")
 
 
 def _process_exists(pid: int) -> bool:

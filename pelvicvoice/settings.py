@@ -45,7 +45,6 @@ class BuildSettings:
     engines: tuple[tuple[str, str], ...]  # (engine name, its identity: package versions, model hash)
     encoder: str  # the encoder and its settings
     loudness: LoudnessTarget = field(default_factory=LoudnessTarget)
-    sample_rate: int = SAMPLE_RATE
     clip_format: int = CLIP_FORMAT
     chunk_format: int = CHUNK_FORMAT
     episode_format: int = EPISODE_FORMAT
@@ -58,12 +57,12 @@ class BuildSettings:
         """Key a synthesized clip: its engine and voice settings, the clip format and the text."""
         engine = profile.engine
         return _digest(
-            [self.clip_format, self.sample_rate, engine, self.engine_identity(engine), asdict(profile.options), text]
+            [self.clip_format, SAMPLE_RATE, engine, self.engine_identity(engine), asdict(profile.options), text]
         )
 
     def chunk_key(self, description: Any) -> str:
         """Key encoded MP3 frames by the encoder and a description of what their samples are made of."""
-        return _digest([self.chunk_format, self.sample_rate, self.encoder, description])
+        return _digest([self.chunk_format, SAMPLE_RATE, self.encoder, description])
 
     def episode_key(self, *parts: Any) -> str:
         """Key a published episode by every setting and by what is particular to it (script, voice, tags)."""
@@ -79,5 +78,9 @@ def current_settings(engines: Mapping[str, Engine]) -> BuildSettings:
     """Return the settings of this installation: its engines' and encoder's identities."""
     from pelvicvoice.mp3.ffmpeg import encoder_identity
 
-    identities = tuple((name, engine.identity()) for name, engine in sorted(engines.items()))
-    return BuildSettings(__version__, identities, encoder_identity())
+    encoder = encoder_identity()
+    identities = tuple(
+        (name, engine.identity() + (f" resampled by {encoder}" if engine.sample_rate != SAMPLE_RATE else ""))
+        for name, engine in sorted(engines.items())
+    )
+    return BuildSettings(__version__, identities, encoder)

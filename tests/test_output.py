@@ -48,14 +48,16 @@ def test_files_get_the_mode_the_umask_allows(tmp_path):
 def test_leftovers_of_a_dead_writer_are_removed_and_a_live_ones_kept(tmp_path):
     target = tmp_path / "intensive.mp3"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_leftover = tmp_path / f".intensive.mp3.{dead.stdout.strip()}.0a1b2c3d.part"
-    live_leftover = tmp_path / f".intensive.mp3.{os.getpid()}.0a1b2c3d.part"
-    other = tmp_path / f".kegel-basics.mp3.{dead.stdout.strip()}.0a1b2c3d.part"
-    for path in (dead_leftover, live_leftover, other):
+    host = os.uname().nodename.replace(".", "-")
+    dead_leftover = tmp_path / f".intensive.mp3.{host}.{dead.stdout.strip()}.0a1b2c3d.part"
+    live_leftover = tmp_path / f".intensive.mp3.{host}.{os.getpid()}.0a1b2c3d.part"
+    other_file = tmp_path / f".kegel-basics.mp3.{host}.{dead.stdout.strip()}.0a1b2c3d.part"
+    other_host = tmp_path / f".intensive.mp3.elsewhere.{dead.stdout.strip()}.0a1b2c3d.part"
+    for path in (dead_leftover, live_leftover, other_file, other_host):
         path.write_bytes(b"partial")
     write_bytes(target, b"whole")
     assert not dead_leftover.exists()
-    assert live_leftover.exists() and other.exists()
+    assert live_leftover.exists() and other_file.exists() and other_host.exists()
 
 
 def test_an_unchanged_file_is_left_alone(tmp_path):
@@ -73,3 +75,11 @@ def test_a_folder_that_cannot_be_made_is_an_output_error(tmp_path):
     with pytest.raises(OutputError) as raised:
         write_bytes(blocker / "en" / "feed.xml", b"<rss/>")
     assert str(raised.value).startswith(f"{blocker / 'en'}: cannot write")
+
+
+def test_an_error_that_is_not_a_write_passes_through_unchanged(tmp_path):
+    target = tmp_path / "episode.mp3"
+    with pytest.raises(FileNotFoundError), atomic_file(target) as file:
+        file.write(b"some frames")
+        (tmp_path / "no-such-encoder").open()
+    assert not target.exists() and not list(tmp_path.iterdir())

@@ -11,8 +11,8 @@ from pelvicvoice.publishing.episodes import choose_episodes, start_date
 from pelvicvoice.publishing.publish import publish
 from pelvicvoice.settings import BuildSettings, LoudnessTarget, current_settings
 
-CLIP_INPUTS = {"engines", "clip_format", "sample_rate"}
-CHUNK_INPUTS = {"encoder", "chunk_format", "sample_rate"}
+CLIP_INPUTS = {"engines", "clip_format"}
+CHUNK_INPUTS = {"encoder", "chunk_format"}
 
 
 def changed(settings: BuildSettings, name: str) -> BuildSettings:

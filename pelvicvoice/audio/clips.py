@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pelvicvoice.cache import read_entry, write_entry
 from pelvicvoice.errors import Location, SpeechError
-from pelvicvoice.model import Clip, CueScript, VoiceProfile
+from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript, VoiceProfile
 from pelvicvoice.mp3.ffmpeg import decode_to_samples
 from pelvicvoice.settings import BuildSettings
 
@@ -34,9 +34,8 @@ class GatheredClips:
 class ClipCache:
     """Content-addressed WAV files of trimmed clips, keyed by BuildSettings.clip_key."""
 
-    def __init__(self, folder: Path, sample_rate: int):
+    def __init__(self, folder: Path):
         self.folder = folder
-        self.sample_rate = sample_rate
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.wav"
@@ -48,7 +47,7 @@ class ClipCache:
             return None
         try:
             with wave.open(io.BytesIO(payload), "rb") as wav:
-                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, self.sample_rate):
+                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
                     return None
                 data = wav.readframes(wav.getnframes())
         except (EOFError, wave.Error):
@@ -61,7 +60,7 @@ class ClipCache:
         with wave.open(buffer, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
-            wav.setframerate(self.sample_rate)
+            wav.setframerate(SAMPLE_RATE)
             wav.writeframes(clip.pcm)
         write_entry(self._path(key), buffer.getvalue())
 
@@ -81,7 +80,7 @@ class ClipProvider:
         recorded_pack: Path | None = None,
         decode: Callable[[Path], np.ndarray] = decode_to_samples,
     ):
-        self.cache = ClipCache(cache_dir, settings.sample_rate)
+        self.cache = ClipCache(cache_dir)
         self.settings = settings
         self.engines = engines
         self.workers = workers
@@ -151,10 +150,10 @@ class ClipProvider:
             return samples
         from pelvicvoice.audio.samples import trimmed_clip  # numpy: loaded only when speech was made
 
-        if rate != self.settings.sample_rate:
+        if rate != SAMPLE_RATE:
             from pelvicvoice.mp3.ffmpeg import resample
 
-            samples = resample(samples, rate, self.settings.sample_rate)
+            samples = resample(samples, rate, SAMPLE_RATE)
         text, profile = need
         clip = trimmed_clip(samples)
         if len(clip) == 0:

@@ -61,15 +61,18 @@ class WorkerPool:
         """Return int16 samples for each (text, profile), in order, or the error that phrase met."""
         results: list[np.ndarray | SpeechError | None] = [None] * len(items)
         pending = list(range(len(items)))
-        for _attempt in range(SYNTHESIS_ATTEMPTS):
-            if not pending:
-                break
+        attempts = 0
+        while pending and attempts < SYNTHESIS_ATTEMPTS:
             if self.fresh_per_phrase:
                 with self._start(min(self.workers, len(pending))) as pool:
-                    self._speak_all(pool, items, pending, results)
-            elif not self._speak_all(self._long_lived_pool(), items, pending, results):
-                # A worker that hung may hang again: the next phrases get fresh workers.
-                self.close()
+                    in_time = self._speak_all(pool, items, pending, results)
+            else:
+                in_time = self._speak_all(self._long_lived_pool(), items, pending, results)
+                if not in_time:
+                    self.close()  # a worker that hung may hang again: the rest get fresh workers
+            # A round cut short by a hung phrase is not an attempt: that phrase has its error, and
+            # the others start again on fresh workers.
+            attempts += in_time
             pending = [index for index in pending if results[index] is None]
         for index in pending:
             text, profile = items[index]
@@ -102,20 +105,35 @@ class WorkerPool:
         return self._pool
 
     def _speak_all(self, pool, items, pending: list[int], results: list) -> bool:
-        """Speak the pending items into results; return False if a phrase ran out of time."""
+        """Speak the pending items into results; return False when one ran out of time.
+
+        Phrases are handed out in order, so the first one to run out of time is the one that
+        hangs; whatever is done by then is kept, and the rest is left for fresh workers.
+        """
         jobs = {index: pool.apply_async(self.speak, items[index]) for index in pending}
-        in_time = True
         for index, job in jobs.items():
-            text, profile = items[index]
             try:
-                results[index] = job.get(self.timeout)
-            except SpeechError as error:
-                results[index] = error
-            except Exception as error:  # noqa: BLE001 - whatever a worker meets names the phrase
-                timed_out = isinstance(error, multiprocessing.TimeoutError)
-                in_time = in_time and not timed_out
-                what = f"took more than {self.timeout:g} s" if timed_out else f"failed: {error}"
+                results[index] = self._outcome(items[index], job, self.timeout)
+            except multiprocessing.TimeoutError:
+                text, profile = items[index]
                 results[index] = SpeechError.at(
-                    profile.location, f"speaking {text!r} with {self._voice(profile)} {what}"
+                    profile.location,
+                    f"speaking {text!r} with {self._voice(profile)} took more than {self.timeout:g} s",
                 )
-        return in_time
+                for other, later in jobs.items():
+                    if results[other] is None and later.ready():
+                        results[other] = self._outcome(items[other], later, 0)
+                return False
+        return True
+
+    def _outcome(self, item: tuple[str, VoiceProfile], job, timeout: float) -> np.ndarray | SpeechError | None:
+        """Return a job's samples (None: incomplete audio) or the error it met; raise TimeoutError if unfinished."""
+        try:
+            return job.get(timeout)
+        except SpeechError as error:
+            return error
+        except multiprocessing.TimeoutError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever a worker meets names the phrase
+            text, profile = item
+            return SpeechError.at(profile.location, f"speaking {text!r} with {self._voice(profile)} failed: {error}")

@@ -21,6 +21,9 @@ from pelvicvoice.definitions.steps import MAX_REPEAT, MAX_SECONDS_PER_STEP, MIN_
 from pelvicvoice.errors import Location, Problem
 from pelvicvoice.model import Level, Parameter, Program
 
+# A feed of its own is written as <lang>/<feed>.xml and .html, beside the main feed.xml and index.html.
+_MAIN_FEED_FILES = ("feed", "index")
+
 
 def load_program(path: Path, display_name: str | None = None) -> tuple[Program, list[Problem]]:
     """Load one program file: what is valid of it, and its structural problems."""
@@ -92,6 +95,9 @@ class _ProgramReader:
         )
 
     def _read_feed(self, value: Any) -> str | None:
+        if value in _MAIN_FEED_FILES:
+            self.problems.add(("feed",), f"feed {value!r} is the name of the main feed's files; choose another name")
+            return None
         if value is None or (isinstance(value, str) and IDENTIFIER.match(value)):
             return value
         self.problems.add(("feed",), f"feed {value!r} must be lowercase letters, digits and '_'")

@@ -21,6 +21,13 @@ class Wording:
     level: str = "level {}"
 
 
+def session_title(request: SessionRequest) -> str:
+    """Title a session by its program, and its level when it has one: "Intensive training (Gentle)"."""
+    program, language = request.program, request.language
+    level = f" ({program.levels[request.level].titles[language]})" if request.level else ""
+    return program.titles[language] + level
+
+
 def make_requests(
     library: Library,
     names: tuple[str, ...],

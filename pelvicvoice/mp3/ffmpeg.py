@@ -1,7 +1,8 @@
-"""The ffmpeg edge: the static ffmpeg bundled by imageio-ffmpeg, never the system's."""
+"""The ffmpeg edge: the static ffmpeg bundled by imageio-ffmpeg (or the one $IMAGEIO_FFMPEG_EXE names)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -43,8 +44,13 @@ def _mp3_arguments(bitrate: str, source: str = "pipe:0") -> list[str]:
 
 
 def encoder_identity(bitrate: str = MP3_BITRATE) -> str:
-    """Name the encoder and its settings (part of the frame cache keys)."""
-    return f"imageio-ffmpeg {distribution_version('imageio-ffmpeg')} {' '.join(_mp3_arguments(bitrate))}"
+    """Name the encoder and its settings (part of the frame cache keys), without starting it.
+
+    imageio-ffmpeg runs the binary named by $IMAGEIO_FFMPEG_EXE instead of its own when that
+    is set, so the name is part of the identity too.
+    """
+    binary = os.environ.get("IMAGEIO_FFMPEG_EXE", "bundled")
+    return f"imageio-ffmpeg {distribution_version('imageio-ffmpeg')} {binary} {' '.join(_mp3_arguments(bitrate))}"
 
 
 def encode_frames(pcm: bytes, bitrate: str = MP3_BITRATE) -> list[bytes]:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.phrases import feed_texts
 from pelvicvoice.definitions.plans import Plan, how_often_label, plan_requests, weeks_label
-from pelvicvoice.definitions.requests import make_requests
+from pelvicvoice.definitions.requests import make_requests, session_title
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import SessionRequest
 
@@ -48,7 +48,7 @@ def episodes_from_programs(
         for level in (None, *program.levels):
             requests.extend(make_requests(library, (name,), languages or ("all",), (), level))
     return [
-        ScheduledEpisode(_named(request), start + timedelta(minutes=index), program_title(request))
+        ScheduledEpisode(_named(request), start + timedelta(minutes=index), session_title(request))
         for index, request in enumerate(requests)
     ]
 
@@ -73,16 +73,28 @@ def episodes_from_plan(
                     earlier = episodes[key]
                     episodes[key] = replace(earlier, title=f"{earlier.title}; {when}")
                 else:
-                    title = f"{weeks_label(phase, catalog)}: {program_title(named)}, {how_often_label(entry, catalog)}"
+                    title = f"{weeks_label(phase, catalog)}: {session_title(named)}, {how_often_label(entry, catalog)}"
                     episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index), title)
-    return list(episodes.values())
+    return _with_unique_titles(list(episodes.values()))
 
 
-def program_title(request: SessionRequest) -> str:
-    """Title a session by its program, and its level when it has one: "Intensive training (gentle)"."""
-    program, language = request.program, request.language
-    level = f" ({program.levels[request.level].titles[language]})" if request.level else ""
-    return program.titles[language] + level
+def _with_unique_titles(episodes: list[ScheduledEpisode]) -> list[ScheduledEpisode]:
+    """Add the settings to a title that would repeat in its feed (one program twice in one phase)."""
+    seen: dict[tuple[str, str | None, str], int] = {}
+    for episode in episodes:
+        place = (episode.request.language, episode.request.program.feed, episode.title)
+        seen[place] = seen.get(place, 0) + 1
+    unique = []
+    for episode in episodes:
+        request = episode.request
+        if seen[(request.language, request.program.feed, episode.title)] > 1:
+            defaults = request.program.defaults
+            changed = [
+                f"{name}={value:g}" for name, value in sorted(request.parameters.items()) if value != defaults[name]
+            ]
+            episode = replace(episode, title=f"{episode.title} ({', '.join(changed) or request.program.id})")
+        unique.append(episode)
+    return unique
 
 
 # A feed's title and description, by language and feed (None: the main feed).

@@ -109,7 +109,6 @@ def _publish_feed(
     """Write one feed's episode files, the feed and its page; return the feed."""
     language = place.language
     folder = out_dir / language
-    folder.mkdir(parents=True, exist_ok=True)
     items, page_entries = [], []
     for episode, session in sorted(group, key=lambda pair: pair[0].published):
         script = session.script

@@ -122,3 +122,16 @@ def test_a_long_lived_worker_that_hangs_costs_one_phrase_and_is_replaced(tone_li
     finally:
         pool.close()
     assert len(events(engine_log, "load")) > 2, "the hung pool was replaced by fresh workers"
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["long-lived", "fresh-per-phrase"])
+def test_with_one_worker_a_hung_phrase_fails_alone(tone_library, engine_log, fresh):
+    """The phrases behind a hung one are spoken by a fresh worker, not failed with it."""
+    profile = tone_library.voices["en"]
+    pool = WorkerPool("fake-tones", speak_tones, 1, fresh_per_phrase=fresh, timeout=1.0, initializer=load_tones)
+    try:
+        results = pool.synthesize_many([("(hang) Relax.", profile), ("Relax.", profile), ("Lift!", profile)])
+    finally:
+        pool.close()
+    assert isinstance(results[0], SpeechError) and "took more than 1 s" in str(results[0])
+    assert all(isinstance(result, np.ndarray) and result.size > 1000 for result in results[1:]), results
