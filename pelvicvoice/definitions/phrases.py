@@ -88,14 +88,18 @@ def template_problems(template: str, what: str, language: str, names: set[str]) 
         fields = [(field, spec) for _, field, spec, _ in string.Formatter().parse(template) if field is not None]
     except ValueError as error:
         return [f"{what} has a broken placeholder: {error}"]
+    return [problem for field, spec in fields for problem in placeholder_problems(what, field, spec, language, names)]
+
+
+def placeholder_problems(what: str, field: str, spec: str, language: str, names: set[str]) -> list[str]:
+    """List what is wrong with one placeholder: its style in the language, and its name in scope."""
     problems = []
-    for field, spec in fields:
-        problem = spec_problem(field, spec, language)
-        if problem:
-            problems.append(f"{what} {problem}")
-        if field not in names:
-            known = ", ".join(sorted(names)) or "none"
-            problems.append(f"{what} uses {{{field}}}, which is not a parameter or loop name here (known: {known})")
+    problem = spec_problem(field, spec, language)
+    if problem:
+        problems.append(f"{what} {problem}")
+    if field not in names:
+        known = ", ".join(sorted(names)) or "none"
+        problems.append(f"{what} uses {{{field}}}, which is not a parameter or loop name here (known: {known})")
     return problems
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pelvicvoice.definitions.phrases import (
     missing_phrase,
     phrase_template,
+    placeholder_problems,
     plural_category,
     plural_forms,
-    spec_problem,
 )
 from pelvicvoice.definitions.steps import MIN_STEP_SECONDS
 from pelvicvoice.errors import DefinitionError, Location
@@ -276,14 +276,11 @@ def _filled(
             text += literal
             if field is None:
                 continue
-            problem = spec_problem(field, spec, language)
-            if problem:
-                raise DefinitionError.at(origin, f"{what} {problem}")
-            if field not in values or conversion:
-                known = ", ".join(sorted(values)) or "none"
-                raise DefinitionError.at(
-                    origin, f"{what} uses {{{field}}}, which is not a parameter or loop name here (known: {known})"
-                )
+            problems = placeholder_problems(what, field, spec, language, set(values))
+            if conversion:
+                problems.append(f"{what} writes {{{field}!{conversion}}}; placeholders take no conversion")
+            if problems:
+                raise DefinitionError.at(origin, problems[0])
             word = _number_word(context.catalog, values[field], spec)
             text += word
             filled.append(word)
