@@ -67,13 +67,13 @@ def episodes_from_plan(
             for request in requests:
                 named = _named(request)
                 catalog = library.catalogs[named.language]
-                when = f"{weeks_label(phase, catalog)}, {how_often_label(entry, catalog)}"
+                weeks, how_often = weeks_label(phase, catalog), how_often_label(entry, catalog)
                 key = (named.language, named.file_stem)
                 if key in episodes:
                     earlier = episodes[key]
-                    episodes[key] = replace(earlier, title=f"{earlier.title}; {when}")
+                    episodes[key] = replace(earlier, title=f"{earlier.title}; {weeks}, {how_often}")
                 else:
-                    title = f"{weeks_label(phase, catalog)}: {session_title(named)}, {how_often_label(entry, catalog)}"
+                    title = f"{weeks}: {session_title(named)}, {how_often}"
                     episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index), title)
     return _with_unique_titles(list(episodes.values()))
 
@@ -88,10 +88,7 @@ def _with_unique_titles(episodes: list[ScheduledEpisode]) -> list[ScheduledEpiso
     for episode in episodes:
         request = episode.request
         if seen[(request.language, request.program.feed, episode.title)] > 1:
-            defaults = request.program.defaults
-            changed = [
-                f"{name}={value:g}" for name, value in sorted(request.parameters.items()) if value != defaults[name]
-            ]
+            changed = [f"{name}={value:g}" for name, value in _changed_settings(request)]
             episode = replace(episode, title=f"{episode.title} ({', '.join(changed) or request.program.id})")
         unique.append(episode)
     return unique
@@ -136,10 +133,15 @@ def own_feed_texts(library: Library, language: str, feed: str) -> tuple[str, str
     return texts
 
 
+def _changed_settings(request: SessionRequest) -> list[tuple[str, float | int]]:
+    """Return the parameters a session sets away from its program's defaults, by name."""
+    defaults = request.program.defaults
+    return [(name, value) for name, value in sorted(request.parameters.items()) if value != defaults[name]]
+
+
 def _named(request: SessionRequest) -> SessionRequest:
     """Name an episode by its program, level and changed settings: stable across rebuilds."""
-    defaults = request.program.defaults
-    changed = [f"{name}{value:g}" for name, value in sorted(request.parameters.items()) if value != defaults[name]]
+    changed = [f"{name}{value:g}" for name, value in _changed_settings(request)]
     if request.level:
         level_values = request.program.levels[request.level].values
         changed = [part for part in changed if not any(part == f"{n}{v:g}" for n, v in level_values.items())]

@@ -88,8 +88,13 @@ class FeedPlace:
         return f"{self.language}/{self.stem}.xml"
 
     @property
+    def page_file(self) -> str:
+        return f"{self.language}/index.html" if self.feed is None else f"{self.language}/{self.stem}.html"
+
+    @property
     def page(self) -> str:
-        return f"{self.language}/" if self.feed is None else f"{self.language}/{self.stem}.html"
+        """Link to the page: its folder for the main feed's index.html."""
+        return self.page_file.removesuffix("index.html")
 
 
 def episode_key(toolchain: Toolchain, session: Session) -> str:
@@ -133,8 +138,7 @@ def _publish_feed(
     )
     write_if_changed(out_dir / place.feed_file, feed_xml(feed))
     label = toolchain.library.catalogs[language].phrases["site_transcript"]
-    page = "index.html" if place.feed is None else f"{place.stem}.html"
-    _write_text(folder / page, language_html(feed, page_entries, label, f"{place.stem}.xml"))
+    _write_text(out_dir / place.page_file, language_html(feed, page_entries, label, f"{place.stem}.xml"))
     return feed
 
 
