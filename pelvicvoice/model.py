@@ -96,6 +96,7 @@ class Section:
     titles: dict[str, str]
     steps: tuple[Step, ...]
     location: Location
+    when: str | None = None  # a parameter; the section is left out when it is 0
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class StepReader:
             mapping = expect_mapping(self.problems, path, item, "a section")
             if mapping is None:
                 continue
-            check_keys(self.problems, path, mapping, ("title", "steps"), (), "a section")
+            check_keys(self.problems, path, mapping, ("title", "steps"), ("when",), "a section")
             section_titles = (
                 expect_language_texts(self.problems, path + ("title",), mapping["title"], "section title")
                 if "title" in mapping
@@ -67,7 +67,8 @@ class StepReader:
                 if "title" in mapping and language not in section_titles:
                     self.problems.add(path + ("title",), f"no section title in {language!r}; add '{language}: ...'")
             steps = self._steps(path + ("steps",), mapping.get("steps"), set()) if "steps" in mapping else ()
-            sections.append(Section(section_titles, steps, self.document.where(path)))
+            when = self._switch(path + ("when",), mapping["when"]) if "when" in mapping else None
+            sections.append(Section(section_titles, steps, self.document.where(path), when))
         return tuple(sections)
 
     def _steps(self, path: DocPath, value: Any, loop_variables: set[str]) -> tuple[Step, ...]:
@@ -185,6 +186,20 @@ class StepReader:
         if positive and parameter.minimum <= 0:
             self.problems.add(
                 ("parameters", name, "min"), f"parameter {name!r} is used as a duration or count; set min above 0"
+            )
+            return None
+        return name
+
+    def _switch(self, path: DocPath, name: Any) -> str | None:
+        parameter = self.parameters.get(name) if isinstance(name, str) else None
+        if parameter is None:
+            known = ", ".join(self.parameters) or "none defined"
+            self.problems.add(path, f"when must name a parameter ({known}), not {name!r}")
+            return None
+        if not parameter.integer or parameter.minimum < 0:
+            self.problems.add(
+                ("parameters", name, "min"),
+                f"parameter {name!r} switches a section on and off; make it a whole number with min 0",
             )
             return None
         return name

@@ -121,11 +121,15 @@ def expand(
     context = _Context(program, language, catalog, parameters, estimate)
     timeline = _Timeline(context)
     chapters = []
-    for index, section in enumerate(program.sections):
-        timeline.chapter = index
+    for section in program.sections:
+        if section.when is not None and not parameters[section.when]:
+            continue
+        timeline.chapter = len(chapters)
         start = timeline.cursor
         _expand_steps(section.steps, timeline, {})
         chapters.append(Chapter(section.titles[language], start, timeline.cursor))
+    if not timeline.cues:
+        raise DefinitionError.at(program.location, "these settings leave out every section; switch one on")
     total = timeline.cursor
     starts = [snap_to_frame(cue.start) for cue in timeline.cues]
     ends = [*starts[1:], total]

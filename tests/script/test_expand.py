@@ -172,3 +172,47 @@ sections:
     exact = [0, 33075, 66150, 99225, 132300]
     assert [cue.start for cue in script.cues] == [round(t / FRAME_SAMPLES) * FRAME_SAMPLES for t in exact]
     assert [cue.kind for cue in script.cues] == ["quick"] * 4 + ["speech"]
+
+
+SWITCHED = """\
+id: switched
+title: {en: Switched}
+description: {en: x}
+source: x
+parameters:
+  sitting: {default: 1, min: 0, max: 1, help: the sitting part}
+  standing: {default: 0, min: 0, max: 1, help: the standing part}
+phrases: {en: {sit: Sit down., stand: Stand up.}}
+sections:
+  - title: {en: Lying}
+    steps: [{say: relax, seconds: 2}]
+  - title: {en: Sitting}
+    when: sitting
+    steps: [{say: sit, seconds: 2}]
+  - title: {en: Standing}
+    when: standing
+    steps: [{say: stand, seconds: 3}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("sitting", "standing", "chapters", "seconds"),
+    [(1, 0, ["Lying", "Sitting"], 4), (0, 1, ["Lying", "Standing"], 5), (1, 1, ["Lying", "Sitting", "Standing"], 7)],
+)
+def test_a_section_is_left_out_when_its_switch_is_zero(library, sitting, standing, chapters, seconds):
+    program = _program(library, SWITCHED)
+    estimate = library.speech_estimate(library.voices["en"])
+    script = expand(program, "en", {"sitting": sitting, "standing": standing}, library.catalogs["en"], estimate)
+    assert [chapter.title for chapter in script.chapters] == chapters
+    assert [script.chapters[cue.chapter].title for cue in script.cues] == chapters
+    assert script.total == seconds * SAMPLE_RATE
+    assert script.chapters[-1].end == script.total
+
+
+def test_a_switch_must_be_a_whole_parameter_from_zero():
+    text = SWITCHED.replace("when: standing", "when: lying")
+    text = text.replace("sitting: {default: 1, min: 0", "sitting: {default: 1, min: -1")
+    _, problems = read_program(parse_document(text, "inline.yaml"))
+    messages = [str(problem) for problem in problems]
+    assert any("when must name a parameter (sitting, standing), not 'lying'" in m for m in messages), messages
+    assert any("'sitting' switches a section on and off" in m for m in messages), messages
