@@ -6,9 +6,10 @@ import string
 
 from pelvicvoice.build import check_timing, session_script
 from pelvicvoice.definitions.library import Library
-from pelvicvoice.definitions.plans import how_often_label, plan_requests, weeks_label
+from pelvicvoice.definitions.plans import PlanEntry, how_often_label, plan_requests, weeks_label
 from pelvicvoice.definitions.requests import make_requests, session_title
 from pelvicvoice.errors import DefinitionError, PelvicvoiceError, Problem
+from pelvicvoice.model import Catalog
 from pelvicvoice.script.formats import format_duration
 
 
@@ -76,12 +77,21 @@ def plan_text(library: Library, name: str, language: str | None) -> str:
     for phase, entries in zip(plan.phases, plan_requests(plan, library, (language,)), strict=True):
         label = weeks_label(phase, catalog)
         lines.append(f"{label}: {phase.titles[language]}")
-        for entry, (request,) in zip(phase.entries, entries, strict=True):
-            script = session_script(request, library)
+        for entry, requests in zip(phase.entries, entries, strict=True):
             settings = f" [{' '.join(entry.settings)}]" if entry.settings else ""
             how_often = how_often_label(entry, catalog)
-            lines.append(f"  {how_often:<12} {format_duration(script.duration):>6}  {session_title(request)}{settings}")
+            for index, request in enumerate(requests):
+                duration = format_duration(session_script(request, library).duration)
+                note = f"  ({_chosen_by(library, entry, catalog)})" if entry.level_from and not index else ""
+                often = "" if index else how_often
+                lines.append(f"  {often:<12} {duration:>6}  {session_title(request)}{settings}{note}")
     return "\n".join(lines) + "\n"
+
+
+def _chosen_by(library: Library, entry: PlanEntry, catalog: Catalog) -> str:
+    """Say, in the catalog's language, which self-test chooses between an entry's levels."""
+    test = library.find(entry.level_from or "", entry.location)
+    return catalog.phrases["plan_chosen_by"].replace("{program}", test.titles[catalog.language])
 
 
 def number_sentences(library: Library, language: str) -> list[str]:

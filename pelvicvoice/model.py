@@ -124,6 +124,7 @@ class Program:
     location: Location  # the file's first line
     levels: dict[str, Level] = field(default_factory=dict)
     feed: str | None = None  # a feed of its own when published (e.g. after_miscarriage), else the main one
+    chooses_level_of: str | None = None  # a self-test: the program whose level its result names
 
     @property
     def languages(self) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pelvicvoice.definitions.catalogs import load_catalogs
-from pelvicvoice.definitions.phrases import feed_problems, phrase_problems, template_problems
+from pelvicvoice.definitions.phrases import feed_problems, phrase_problems, template_problems, threshold_problems
 from pelvicvoice.definitions.plans import Plan, plan_requests, read_plan
 from pelvicvoice.definitions.program import load_program
 from pelvicvoice.definitions.source import load_document
@@ -74,6 +74,10 @@ class Library:
         path, display = _resolve(name, self.program_dir, "pelvicvoice/programs", "program", ", or a .yaml path", origin)
         program, problems = load_program(path, display)
         problems = problems + self.language_problems(program)
+        if program.chooses_level_of == program.id:
+            problems.append(Problem(program.location, "a program cannot choose a level of itself"))
+        elif program.chooses_level_of and not problems:
+            problems = threshold_problems(program, self.find(program.chooses_level_of, program.location))
         if problems:
             raise DefinitionError(sorted(set(problems), key=lambda p: (p.location, p.message)))
         return program

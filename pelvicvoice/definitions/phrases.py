@@ -136,3 +136,40 @@ def feed_problems(program: Program, catalog: Catalog) -> list[Problem]:
             f"add feed_{feed}_title and feed_{feed}_description to catalogs/{language}.yaml",
         )
     ]
+
+
+def threshold_problems(test: Program, chosen: Program) -> list[Problem]:
+    """Check that a self-test's thresholds are the values of the levels it chooses between.
+
+    A parameter `<level>_<name>` of the test (gentle_hold) is the level's value of `<name>`, so
+    that what the test says a level asks and what the level's session does are one number.
+    """
+    if not chosen.levels:
+        return [Problem(test.location, f"{chosen.id!r} has no levels to choose from")]
+    problems = []
+    for level in chosen.levels.values():
+        thresholds = {
+            name: parameter
+            for name, parameter in test.parameters.items()
+            if name.startswith(f"{level.name}_") and name[len(level.name) + 1 :] in chosen.parameters
+        }
+        if not thresholds:
+            problems.append(
+                Problem(
+                    test.location,
+                    f"no threshold for level {level.name!r} of {chosen.id!r}; add a parameter such as "
+                    f"{level.name}_{next(iter(chosen.parameters))}",
+                )
+            )
+        for name, parameter in thresholds.items():
+            setting = name[len(level.name) + 1 :]
+            value = level.values.get(setting, chosen.parameters[setting].default)
+            if parameter.default != value:
+                problems.append(
+                    Problem(
+                        parameter.location,
+                        f"{name} is {parameter.default:g}, but level {level.name!r} of {chosen.id!r} has "
+                        f"{setting} {value:g}; make them equal",
+                    )
+                )
+    return problems

@@ -36,6 +36,7 @@ class PlanEntry:
     times: int
     per: str
     location: Location
+    level_from: str | None = None  # a self-test of the same phase chooses the level: every level is offered
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,15 @@ def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> l
         phase_requests = []
         for entry in phase.entries:
             try:
+                levels = _entry_levels(entry, library)
                 phase_requests.append(
-                    make_requests(
-                        library, (entry.program,), languages, entry.settings, entry.level, origin=entry.location
-                    )
+                    [
+                        request
+                        for level in levels
+                        for request in make_requests(
+                            library, (entry.program,), languages, entry.settings, level, origin=entry.location
+                        )
+                    ]
                 )
             except PelvicvoiceError as error:
                 problems.extend(error.problems)
@@ -84,6 +90,19 @@ def plan_requests(plan: Plan, library: Library, languages: tuple[str, ...]) -> l
     if problems:
         raise DefinitionError(problems)
     return result
+
+
+def _entry_levels(entry: PlanEntry, library: Library) -> tuple[str | None, ...]:
+    """Return the entry's level, or every level of its program when a self-test chooses one."""
+    if entry.level_from is None:
+        return (entry.level,)
+    test = library.find(entry.level_from, entry.location)
+    if test.chooses_level_of != entry.program:
+        raise DefinitionError.at(
+            entry.location,
+            f"{entry.level_from!r} does not choose a level of {entry.program!r}; name a self-test that does",
+        )
+    return tuple(library.find(entry.program, entry.location).levels)
 
 
 def weeks_label(phase: Phase, catalog: Catalog) -> str:
@@ -148,13 +167,20 @@ def _read_phase(problems: ProblemList, path: DocPath, item: Any, plan_titles: di
         read = _read_entry(problems, path + ("sessions", index), entry)
         if read is not None:
             entries.append(read)
+    programs = {entry.program for entry in entries}
+    for index, entry in enumerate(entries):
+        if entry.level_from is not None and entry.level_from not in programs:
+            problems.add(
+                path + ("sessions", index, "level_from"),
+                f"{entry.level_from!r} is not a session of this phase; add it, so the listener takes the test",
+            )
     return Phase(first, last, titles, tuple(entries))
 
 
 def _read_entry(problems: ProblemList, path: DocPath, item: Any) -> PlanEntry | None:
     mapping = expect_mapping(problems, path, item, "a plan session")
     if mapping is None or not check_keys(
-        problems, path, mapping, ("program", "times", "per"), ("level", "set"), "a plan session"
+        problems, path, mapping, ("program", "times", "per"), ("level", "set", "level_from"), "a plan session"
     ):
         return None
     program = expect_text(problems, path + ("program",), mapping["program"], "program")
@@ -167,6 +193,9 @@ def _read_entry(problems: ProblemList, path: DocPath, item: Any) -> PlanEntry | 
     if level is not None and not isinstance(level, str):
         problems.add(path + ("level",), "level must be the name of a level of the program")
     settings = expect_mapping(problems, path + ("set",), mapping.get("set", {}), "set") or {}
+    level_from = mapping.get("level_from")
+    if level_from is not None and (not isinstance(level_from, str) or level is not None):
+        problems.add(path + ("level_from",), "level_from names a self-test of this phase, and leaves out level")
     if program is None:
         return None
     return PlanEntry(
@@ -176,4 +205,5 @@ def _read_entry(problems: ProblemList, path: DocPath, item: Any) -> PlanEntry | 
         times if isinstance(times, int) else 1,
         str(mapping["per"]),
         problems.document.where(path),
+        level_from if isinstance(level_from, str) else None,
     )

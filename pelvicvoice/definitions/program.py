@@ -55,7 +55,7 @@ class _ProgramReader:
             (),
             data,
             required=("id", "title", "description", "source", "sections"),
-            optional=("notes", "parameters", "levels", "phrases", "feed"),
+            optional=("notes", "parameters", "levels", "phrases", "feed", "chooses_level_of"),
             what="a program",
         )
         program_id = self._read_id(data.get("id"))
@@ -92,7 +92,14 @@ class _ProgramReader:
             location=Location(self.document.name, 1, 1),
             levels=levels,
             feed=self._read_feed(data.get("feed")),
+            chooses_level_of=self._read_chosen(data.get("chooses_level_of")),
         )
+
+    def _read_chosen(self, value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and SLUG.match(value)):
+            return value
+        self.problems.add(("chooses_level_of",), f"chooses_level_of {value!r} must be the id of a program")
+        return None
 
     def _read_feed(self, value: Any) -> str | None:
         if value in _MAIN_FEED_FILES:

@@ -26,6 +26,7 @@ class ScheduledEpisode:
     request: SessionRequest
     published: datetime
     title: str  # unique in its feed: the program's title and what is particular to this episode
+    feed: str | None  # the feed it is published in: None for the main one (a plan's is always that)
 
 
 def start_date(environment: dict[str, str]) -> datetime:
@@ -48,7 +49,9 @@ def episodes_from_programs(
         for level in (None, *program.levels):
             requests.extend(make_requests(library, (name,), languages or ("all",), (), level))
     return [
-        ScheduledEpisode(_named(request), start + timedelta(minutes=index), session_title(request))
+        ScheduledEpisode(
+            _named(request), start + timedelta(minutes=index), session_title(request), request.program.feed
+        )
         for index, request in enumerate(requests)
     ]
 
@@ -74,7 +77,7 @@ def episodes_from_plan(
                     episodes[key] = replace(earlier, title=f"{earlier.title}; {weeks}, {how_often}")
                 else:
                     title = f"{weeks}: {session_title(named)}, {how_often}"
-                    episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index), title)
+                    episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index), title, None)
     return _with_unique_titles(list(episodes.values()))
 
 
@@ -82,12 +85,12 @@ def _with_unique_titles(episodes: list[ScheduledEpisode]) -> list[ScheduledEpiso
     """Add the settings to a title that would repeat in its feed (one program twice in one phase)."""
     seen: dict[tuple[str, str | None, str], int] = {}
     for episode in episodes:
-        place = (episode.request.language, episode.request.program.feed, episode.title)
+        place = (episode.request.language, episode.feed, episode.title)
         seen[place] = seen.get(place, 0) + 1
     unique = []
     for episode in episodes:
         request = episode.request
-        if seen[(request.language, request.program.feed, episode.title)] > 1:
+        if seen[(request.language, episode.feed, episode.title)] > 1:
             changed = [f"{name}={value:g}" for name, value in _changed_settings(request)]
             episode = replace(episode, title=f"{episode.title} ({', '.join(changed) or request.program.id})")
         unique.append(episode)
@@ -104,15 +107,14 @@ def choose_episodes(
     """Return the episodes to publish and each feed's title and description.
 
     sources is one plan (a built-in plan id or a *.plan.yaml file) or programs; none means
-    the whole library. Programs with a feed of their own (program.feed) get theirs.
+    the whole library. Programs with a feed of their own (program.feed) get theirs, except in a plan.
     """
     if len(sources) == 1 and library.is_plan(sources[0]):
         plan = library.find_plan(sources[0])
 
         def plan_texts(language: str, feed: str | None) -> tuple[str, str]:
-            if feed is None:
-                return plan.titles[language], plan.descriptions[language]
-            return own_feed_texts(library, language, feed)
+            # A plan is one feed: its episodes stay together whatever feed their programs have.
+            return plan.titles[language], plan.descriptions[language]
 
         return episodes_from_plan(library, plan, languages, start), plan_texts
 

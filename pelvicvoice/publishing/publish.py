@@ -60,7 +60,7 @@ def publish(
     write_if_changed(out_dir / "cover.png", png_bytes(cover_pixels()))
     by_feed: dict[FeedPlace, list[tuple[ScheduledEpisode, Session]]] = {}
     for episode, session in zip(episodes, sessions, strict=True):
-        place = FeedPlace(episode.request.language, episode.request.program.feed)
+        place = FeedPlace(episode.request.language, episode.feed)
         by_feed.setdefault(place, []).append((episode, session))
     places = sorted(by_feed, key=lambda place: (place.language, place.feed is not None, place.feed or ""))
     feeds = [_publish_feed(place, by_feed[place], toolchain, out_dir, base_url, feed_texts) for place in places]

@@ -49,7 +49,7 @@ def test_every_title_in_a_feed_is_unique_and_says_what_differs(library, sources)
     episodes, _ = choose_episodes(library, sources, (), start_date({}))
     feeds: dict[tuple[str, str | None], list[str]] = {}
     for episode in episodes:
-        feeds.setdefault((episode.request.language, episode.request.program.feed), []).append(episode.title)
+        feeds.setdefault((episode.request.language, episode.feed), []).append(episode.title)
     assert len(feeds) == (12 if not sources else 6)
     for feed, titles in feeds.items():
         assert len(set(titles)) == len(titles), (feed, titles)
