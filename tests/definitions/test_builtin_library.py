@@ -123,3 +123,31 @@ def test_build_all_languages_of_every_program(library, library_cache, tmp_path):
             script = json.loads(run_cli("show", program_id, "--lang", language, "--format", "json").stdout)
             assert abs(len(decode_to_samples(path)) / SAMPLE_RATE - script["duration"]) < 0.05, path
             assert ID3(path)["TIT2"].text[0] == script["title"]
+
+
+HOW_OFTEN = {
+    "en": r"\b(?:a|per|each|every) (?:day|week|morning|evening)\b|\bdaily\b(?! life)|\bweekly\b",
+    "nl": r"\bper (?:dag|week)\b|\belke (?:dag|week|avond)\b|\bdagelijks\b(?! leven)|\bwekelijks\b",
+    "nb": r"\bom dagen\b|\bi uka\b|\bper (?:dag|uke)\b|\bhver (?:dag|uke)\b|\bdaglig\b",
+    "nn": r"\bom dagen\b|\bi veka\b|\bper (?:dag|veke)\b|\bkvar (?:dag|veke)\b|\bdagleg\b",
+    "zh": r"每天|每日|每周|每星期",
+    "ko": r"하루에|매일|일주일에|주에 \S+ 번",
+}
+
+
+def test_only_plans_say_how_often(library):
+    """A program that a plan schedules never says how often to do it, so it cannot contradict the plan."""
+    planned = {
+        entry.program
+        for plan_id in library.builtin_plan_ids()
+        for phase in library.find_plan(plan_id).phases
+        for entry in phase.entries
+    }
+    assert {"kegel-basics", "quick-squeezes", "maintenance"} <= planned
+    found = []
+    for program_id in sorted(planned):
+        program = library.find(program_id)
+        for language, pattern in HOW_OFTEN.items():
+            texts = [program.descriptions[language], *program.phrases.get(language, {}).values()]
+            found.extend((program_id, language, text) for text in texts if re.search(pattern, text, re.IGNORECASE))
+    assert not found, "\n".join(map(str, found))
