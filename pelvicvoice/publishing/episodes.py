@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.phrases import feed_texts
-from pelvicvoice.definitions.plans import Plan, how_often_label, plan_requests, weeks_label
+from pelvicvoice.definitions.plans import Phase, Plan, PlanEntry, how_often_label, plan_requests, weeks_label
 from pelvicvoice.definitions.requests import make_requests, session_title
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import SessionRequest
@@ -61,24 +61,38 @@ def episodes_from_plan(
 ) -> list[ScheduledEpisode]:
     """Plan one episode per distinct session of the plan, published in the week it starts.
 
-    Its title says when and how often: "Weeks 3-6: Quick squeezes, 3x a day; Weeks 7-12, 2x a day".
+    Its title says when and how often: "Weeks 3-6: Quick squeezes, 3x a day; Weeks 7-12, 2x a day",
+    where weeks in a row at the same frequency are said once.
     """
-    episodes: dict[tuple[str, str], ScheduledEpisode] = {}
+    first_seen: dict[tuple[str, str], tuple[SessionRequest, datetime]] = {}
+    spans: dict[tuple[str, str], list[tuple[Phase, PlanEntry]]] = {}
     for phase, entries in zip(plan.phases, plan_requests(plan, library, languages or plan.languages), strict=True):
         week_start = start + timedelta(weeks=phase.first_week - 1)
         for index, (entry, requests) in enumerate(zip(phase.entries, entries, strict=True)):
             for request in requests:
                 named = _named(request)
-                catalog = library.catalogs[named.language]
-                weeks, how_often = weeks_label(phase, catalog), how_often_label(entry, catalog)
                 key = (named.language, named.file_stem)
-                if key in episodes:
-                    earlier = episodes[key]
-                    episodes[key] = replace(earlier, title=f"{earlier.title}; {weeks}, {how_often}")
+                first_seen.setdefault(key, (named, week_start + timedelta(minutes=index)))
+                earlier = spans.setdefault(key, [])
+                if earlier and _continues(earlier[-1], phase, entry):
+                    earlier[-1] = (replace(earlier[-1][0], last_week=phase.last_week), entry)
                 else:
-                    title = f"{weeks}: {session_title(named)}, {how_often}"
-                    episodes[key] = ScheduledEpisode(named, week_start + timedelta(minutes=index), title, None)
-    return _with_unique_titles(list(episodes.values()))
+                    earlier.append((phase, entry))
+    episodes = []
+    for key, (named, published) in first_seen.items():
+        catalog = library.catalogs[named.language]
+        parts = [(weeks_label(phase, catalog), how_often_label(entry, catalog)) for phase, entry in spans[key]]
+        (weeks, how_often), *later = parts
+        title = "; ".join([f"{weeks}: {session_title(named)}, {how_often}", *(f"{w}, {h}" for w, h in later)])
+        episodes.append(ScheduledEpisode(named, published, title, None))
+    return _with_unique_titles(episodes)
+
+
+def _continues(span: tuple[Phase, PlanEntry], phase: Phase, entry: PlanEntry) -> bool:
+    """Tell whether phase follows span's weeks directly, at the same frequency."""
+    earlier_phase, earlier_entry = span
+    follows = earlier_phase.last_week is not None and earlier_phase.last_week + 1 == phase.first_week
+    return follows and (earlier_entry.times, earlier_entry.per) == (entry.times, entry.per)
 
 
 def _with_unique_titles(episodes: list[ScheduledEpisode]) -> list[ScheduledEpisode]:

@@ -68,7 +68,7 @@ def test_a_plan_offers_every_level_the_self_test_can_choose(library, tmp_path):
     lines = result.stdout.splitlines()[4:]
     assert lines[0].split()[:2] == ["1x", "a"] and lines[0].endswith("My test")
     assert lines[1].startswith("  1x a day") and lines[1].endswith(
-        "Intensive pelvic floor training (Gentle)  (as My test chooses)"
+        "Intensive pelvic floor training (Gentle)  (one of these, chosen by “My test”)"
     )
     assert [line.split("  ")[-1].strip() for line in lines[2:]] == [
         "Intensive pelvic floor training (Standard)",
