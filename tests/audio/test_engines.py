@@ -112,10 +112,10 @@ def test_voices_are_listed_by_their_engine(tone_library):
 
 def test_a_long_lived_worker_that_hangs_costs_one_phrase_and_is_replaced(tone_library, engine_log):
     profile = tone_library.voices["en"]
-    pool = WorkerPool("fake-tones", speak_tones, 2, fresh_per_phrase=False, timeout=1.0, initializer=load_tones)
+    pool = WorkerPool("fake-tones", speak_tones, 2, fresh_per_phrase=False, timeout=3.0, initializer=load_tones)
     try:
         hung, spoken = pool.synthesize_many([("(hang) Relax.", profile), ("Relax.", profile)])
-        assert isinstance(hung, SpeechError) and "took more than 1 s" in str(hung)
+        assert isinstance(hung, SpeechError) and "took more than 3 s" in str(hung)
         assert isinstance(spoken, np.ndarray) and spoken.size > 1000
         (again,) = pool.synthesize_many([("Relax.", profile)])
         assert np.array_equal(again, spoken)
@@ -128,10 +128,10 @@ def test_a_long_lived_worker_that_hangs_costs_one_phrase_and_is_replaced(tone_li
 def test_with_one_worker_a_hung_phrase_fails_alone(tone_library, engine_log, fresh):
     """The phrases behind a hung one are spoken by a fresh worker, not failed with it."""
     profile = tone_library.voices["en"]
-    pool = WorkerPool("fake-tones", speak_tones, 1, fresh_per_phrase=fresh, timeout=1.0, initializer=load_tones)
+    pool = WorkerPool("fake-tones", speak_tones, 1, fresh_per_phrase=fresh, timeout=3.0, initializer=load_tones)
     try:
         results = pool.synthesize_many([("(hang) Relax.", profile), ("Relax.", profile), ("Lift!", profile)])
     finally:
         pool.close()
-    assert isinstance(results[0], SpeechError) and "took more than 1 s" in str(results[0])
+    assert isinstance(results[0], SpeechError) and "took more than 3 s" in str(results[0])
     assert all(isinstance(result, np.ndarray) and result.size > 1000 for result in results[1:]), results
