@@ -101,6 +101,42 @@ def build_command(
         build_sessions(requests, toolchain, out_dir, _voice_choice(voice, rate), written)
 
 
+@cli.command("check-speech")
+@click.argument("programs", nargs=-1, required=True)
+@click.option("--lang", "languages", multiple=True, help=LANG_HELP)
+@click.option("--level", default=None, help="a level of the programs, e.g. gentle (see their files)")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="list the phrases heard with at least this character error rate")  # fmt: skip
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+def check_speech_command(
+    programs: tuple[str, ...],
+    languages: tuple[str, ...],
+    level: str | None,
+    assignments: tuple[str, ...],
+    threshold: float,
+    cache_dir: Path | None,
+) -> None:
+    """List the phrases an offline speech recognizer hears wrong (needs the asr extra)."""
+    from pelvicvoice.listening.intelligibility import listen, mean_error_rates
+    from pelvicvoice.listening.recognizer import Recognizer
+
+    library = _library()
+    requests = make_requests(library, programs, languages, assignments, level, wording=COMMAND_LINE)
+    cache = cache_dir or default_cache_dir()
+    recognizer = Recognizer(cache)
+    with make_toolchain(library, cache) as toolchain:
+
+        def report(heard) -> None:
+            if heard.error_rate >= threshold:
+                click.echo(f"{heard.error_rate:.2f}  {heard.language}  {heard.program}: {heard.text}")
+                click.echo(f"      heard: {heard.heard}")
+
+        heard = listen(requests, toolchain, recognizer, report)
+    for language, (rate, count) in mean_error_rates(heard).items():
+        click.echo(f"{language}: mean character error rate {rate:.2f} over {count} phrases ({recognizer.identity})")
+
+
 @cli.command("show-plan")
 @click.argument("plan")
 @click.option("--lang", "language", default=None, help="language code (default: the plan's first)")
