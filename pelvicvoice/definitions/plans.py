@@ -166,15 +166,15 @@ def _read_phase(problems: ProblemList, path: DocPath, item: Any, plan_titles: di
     for index, entry in enumerate(expect_list(problems, path + ("sessions",), mapping["sessions"], "sessions") or []):
         read = _read_entry(problems, path + ("sessions", index), entry)
         if read is not None:
-            entries.append(read)
-    programs = {entry.program for entry in entries}
-    for index, entry in enumerate(entries):
+            entries.append((index, read))
+    programs = {entry.program for _, entry in entries}
+    for index, entry in entries:
         if entry.level_from is not None and entry.level_from not in programs:
             problems.add(
                 path + ("sessions", index, "level_from"),
                 f"{entry.level_from!r} is not a session of this phase; add it, so the listener takes the test",
             )
-    return Phase(first, last, titles, tuple(entries))
+    return Phase(first, last, titles, tuple(entry for _, entry in entries))
 
 
 def _read_entry(problems: ProblemList, path: DocPath, item: Any) -> PlanEntry | None:
