@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pelvicvoice.build import Toolchain, expand_sessions, write_sessions
+from pelvicvoice.listening.recognizer import RECOGNIZER_RATE
 from pelvicvoice.model import SAMPLE_RATE, SessionRequest
 from pelvicvoice.mp3.ffmpeg import decode_to_samples, resample
 
@@ -78,13 +79,16 @@ def listen(
         sessions = expand_sessions(requests, toolchain.library, Path(folder))
         write_sessions(sessions, toolchain)
         for session in sessions:
-            samples = decode_to_samples(session.target)
             script = session.script
-            for text, cut in _phrase_cuts(script.cues, samples):
+            cues = [cue for cue in script.cues if cue.kind != "count" and (script.language, cue.text) not in seen]
+            if not cues:
+                continue  # every phrase was heard in an earlier session: no need to decode this one
+            samples = decode_to_samples(session.target)
+            for text, cut in _phrase_cuts(cues, samples):
                 if (script.language, text) in seen:
                     continue
                 seen.add((script.language, text))
-                transcript = recognizer.transcribe(resample(cut, SAMPLE_RATE, 16000), script.language)
+                transcript = recognizer.transcribe(resample(cut, SAMPLE_RATE, RECOGNIZER_RATE), script.language)
                 result = Heard(
                     script.language,
                     script.program_id,
