@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pelvicvoice.audio.clips import ClipProvider
 from pelvicvoice.definitions.library import Library
-from pelvicvoice.definitions.voices import choose_voice
+from pelvicvoice.definitions.voices import VoiceChoice, choose_voice
 from pelvicvoice.errors import BuildError, DefinitionError, Location, PelvicvoiceError, Problem, SpeechError
 from pelvicvoice.model import Clip, CueScript, Program, SessionRequest, VoiceProfile
 from pelvicvoice.mp3.session import write_mp3
@@ -21,15 +21,6 @@ from pelvicvoice.settings import BuildSettings, current_settings
 # Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
 # the worker that writes the session, so it must be picklable (a module-level function).
 ClipShaper = Callable[[CueScript, dict[str, Clip]], dict[str, Clip]]
-
-
-@dataclass(frozen=True)
-class VoiceChoice:
-    """Overrides of the voice profiles for one build."""
-
-    voice: str | None = None
-    rate: int | None = None
-    origin: Location | None = None  # where they were chosen, for messages
 
 
 @dataclass(frozen=True)
@@ -95,9 +86,7 @@ def expand_sessions(
     sessions, problems = [], []
     for request in requests:
         try:
-            profile = choose_voice(
-                library.voices, library.engines, request.language, choice.voice, choice.rate, choice.origin
-            )
+            profile = choose_voice(library.profiles, library.engines, request.language, choice)
             # Library.find has checked that every language of the program has a catalog.
             catalog = library.catalogs[request.language]
             estimate = library.speech_estimate(profile)

@@ -12,14 +12,16 @@ from pathlib import Path
 
 import click
 
-from pelvicvoice.build import VoiceChoice, build_sessions, make_toolchain, session_script
+from pelvicvoice.build import build_sessions, make_toolchain, session_script
 from pelvicvoice.cache import default_cache_dir
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.requests import Wording, make_requests
-from pelvicvoice.errors import Location, PelvicvoiceError
+from pelvicvoice.definitions.voices import VoiceChoice
+from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
 from pelvicvoice.script.formats import FORMATTERS
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
+ENGINE_HELP = "speak every language with this engine, e.g. espeak-ng (its voices/<lang>.<engine>.yaml profile)"
 # Problems with what was asked for are named by the options that asked for it.
 COMMAND_LINE = Wording(setting="--set {}", level="--level {}")
 
@@ -47,6 +49,7 @@ def list_command(paths: tuple[str, ...]) -> None:
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "srt", "vtt"]), default="text")
 @click.option("--rate", type=int, default=None, help="speech rate in words per minute (sizes untimed slots)")
+@click.option("--engine", default=None, help=ENGINE_HELP)
 def show_command(
     program: str,
     language: str | None,
@@ -54,12 +57,13 @@ def show_command(
     assignments: tuple[str, ...],
     output_format: str,
     rate: int | None,
+    engine: str | None,
 ) -> None:
     """Print a program's cue script, without making audio."""
     library = _library()
     languages = (language,) if language else ()
     request = make_requests(library, (program,), languages, assignments, level, wording=COMMAND_LINE)[0]
-    script = session_script(request, library, _voice_choice(None, rate))
+    script = session_script(request, library, _voice_choice(library, engine, None, rate))
     click.echo(FORMATTERS[output_format](script), nl=False)
 
 
@@ -69,8 +73,9 @@ def show_command(
 @click.option("--level", default=None, help="a level of the programs, e.g. gentle (see their files)")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("output"))
-@click.option("--voice", default=None, help="espeak-ng voice id for every language (see `pelvicvoice voices`)")
-@click.option("--rate", type=int, default=None, help="speech rate in words per minute")
+@click.option("--engine", default=None, help=ENGINE_HELP)
+@click.option("--voice", default=None, help="voice id (espeak-ng) or model (piper) for every language; see `voices`")
+@click.option("--rate", type=int, default=None, help="espeak-ng speech rate in words per minute")
 @click.option("--voice-pack", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
               help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav")  # fmt: skip
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
@@ -82,6 +87,7 @@ def build_command(
     level: str | None,
     assignments: tuple[str, ...],
     out_dir: Path,
+    engine: str | None,
     voice: str | None,
     rate: int | None,
     voice_pack: Path | None,
@@ -98,7 +104,7 @@ def build_command(
             advance(path)
             click.echo(str(path))
 
-        build_sessions(requests, toolchain, out_dir, _voice_choice(voice, rate), written)
+        build_sessions(requests, toolchain, out_dir, _voice_choice(library, engine, voice, rate), written)
 
 
 @cli.command("check-speech")
@@ -108,6 +114,7 @@ def build_command(
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="change a parameter")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.3, show_default=True,
               help="list the phrases heard with at least this character error rate")  # fmt: skip
+@click.option("--engine", default=None, help=ENGINE_HELP)
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
 def check_speech_command(
     programs: tuple[str, ...],
@@ -115,6 +122,7 @@ def check_speech_command(
     level: str | None,
     assignments: tuple[str, ...],
     threshold: float,
+    engine: str | None,
     cache_dir: Path | None,
 ) -> None:
     """List the phrases an offline speech recognizer hears wrong (needs the asr extra)."""
@@ -132,7 +140,7 @@ def check_speech_command(
                 click.echo(f"{heard.error_rate:.2f}  {heard.language}  {heard.program}: {heard.text}")
                 click.echo(f"      heard: {heard.heard}")
 
-        heard = listen(requests, toolchain, recognizer, report)
+        heard = listen(requests, toolchain, recognizer, report, _voice_choice(library, engine, None, None))
     for language, (rate, count) in mean_error_rates(heard).items():
         click.echo(f"{language}: mean character error rate {rate:.2f} over {count} phrases ({recognizer.identity})")
 
@@ -223,10 +231,15 @@ def _library() -> Library:
     return Library.load()
 
 
-def _voice_choice(voice: str | None, rate: int | None) -> VoiceChoice:
+def _voice_choice(library: Library, engine: str | None, voice: str | None, rate: int | None) -> VoiceChoice:
     # A problem with a chosen voice is reported at the option that chose it.
     origin = Location(f"--rate {rate}") if rate else Location(f"--voice {voice}") if voice else None
-    return VoiceChoice(voice, rate, origin)
+    if engine is not None:
+        origin = origin or Location(f"--engine {engine}")
+        if engine not in library.engines:
+            known = ", ".join(sorted(library.engines))
+            raise DefinitionError.at(Location(f"--engine {engine}"), f"unknown engine; use one of {known}")
+    return VoiceChoice(engine, voice, rate, origin)
 
 
 class _progress:

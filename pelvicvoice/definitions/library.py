@@ -37,10 +37,15 @@ class Library:
     """Everything programs are read, checked and spoken with."""
 
     catalogs: dict[str, Catalog]
-    voices: dict[str, VoiceProfile]
+    profiles: Mapping[tuple[str, str | None], VoiceProfile]  # by (language, engine); engine None: the default
     engines: Mapping[str, Engine]
     program_dir: Path
     plan_dir: Path
+
+    @property
+    def voices(self) -> dict[str, VoiceProfile]:
+        """Return each language's default voice profile."""
+        return {language: profile for (language, engine), profile in self.profiles.items() if engine is None}
 
     @classmethod
     def load(
@@ -54,8 +59,8 @@ class Library:
             from pelvicvoice.audio.engines import engine_registry
 
             engines = engine_registry()
-        voices = load_voice_profiles(engines, voice_dir)
-        return cls(load_catalogs(catalog_dir), voices, engines, builtin_program_dir(), builtin_plan_dir())
+        profiles = load_voice_profiles(engines, voice_dir)
+        return cls(load_catalogs(catalog_dir), profiles, engines, builtin_program_dir(), builtin_plan_dir())
 
     def builtin_ids(self) -> list[str]:
         """Return the ids of the built-in programs, sorted."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pelvicvoice.build import Toolchain, expand_sessions, write_sessions
+from pelvicvoice.definitions.voices import VoiceChoice
 from pelvicvoice.listening.recognizer import RECOGNIZER_RATE
 from pelvicvoice.model import SAMPLE_RATE, SessionRequest
 from pelvicvoice.mp3.ffmpeg import decode_to_samples, resample
@@ -71,12 +72,13 @@ def listen(
     toolchain: Toolchain,
     recognizer: Recognizer,
     on_heard: Callable[[Heard], None] = lambda heard: None,
+    choice: VoiceChoice = VoiceChoice(),
 ) -> list[Heard]:
     """Build the requested sessions, then transcribe and score each distinct phrase once per language."""
     heard: list[Heard] = []
     seen: set[tuple[str, str]] = set()
     with tempfile.TemporaryDirectory(prefix="pelvicvoice-listen-") as folder:
-        sessions = expand_sessions(requests, toolchain.library, Path(folder))
+        sessions = expand_sessions(requests, toolchain.library, Path(folder), choice)
         write_sessions(sessions, toolchain)
         for session in sessions:
             script = session.script

@@ -13,6 +13,8 @@ from pelvicvoice.errors import Location, SpeechError
 from pelvicvoice.model import VoiceProfile
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
     from pelvicvoice.definitions.source import ProblemList
@@ -35,8 +37,11 @@ class Engine(Protocol):
     sample_rate: int
     profile_keys: tuple[tuple[str, ...], tuple[str, ...]]  # required and optional keys of its profiles
 
-    def read_options(self, problems: ProblemList, data: dict[str, Any]) -> Any:
-        """Read a profile's engine settings into a frozen dataclass, reporting every bad value."""
+    def read_options(self, problems: ProblemList, data: dict[str, Any], folder: Path) -> Any:
+        """Read a profile's engine settings into a frozen dataclass, reporting every bad value.
+
+        A file the profile names is relative to folder, the profile's own.
+        """
 
     def identity(self) -> str:
         """Name the engine, its package versions and model, without loading it."""
@@ -60,5 +65,6 @@ class Engine(Protocol):
 def engine_registry() -> dict[str, Engine]:
     """Return the engines pelvicvoice ships, by name."""
     from pelvicvoice.audio.engines.espeak import EspeakNg
+    from pelvicvoice.audio.engines.piper import Piper
 
-    return {EspeakNg.name: EspeakNg()}
+    return {engine.name: engine for engine in (EspeakNg(), Piper())}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pelvicvoice.definitions.schema import expect_number, expect_text
@@ -76,7 +77,7 @@ class EspeakNg:
     sample_rate = 22050  # what pyttsx3 writes for espeak-ng
     profile_keys = (("voice",), ("rate", "volume"))
 
-    def read_options(self, problems: ProblemList, data: dict[str, Any]) -> EspeakVoice:
+    def read_options(self, problems: ProblemList, data: dict[str, Any], folder: Path) -> EspeakVoice:
         """Read the profile's voice, rate and volume, reporting every bad value."""
         voice = expect_text(problems, ("voice",), data.get("voice"), "voice") if "voice" in data else None
         rate = expect_number(problems, ("rate",), data.get("rate", 175), "rate")
