@@ -23,6 +23,7 @@ from pelvicvoice.build import build_sessions, check_timing, make_toolchain
 from pelvicvoice.definitions.program import read_program
 from pelvicvoice.definitions.requests import make_requests
 from pelvicvoice.definitions.source import parse_document
+from pelvicvoice.definitions.voices import VoiceChoice
 from pelvicvoice.errors import DefinitionError, SpeechError
 
 from conftest import run_cli
@@ -158,7 +159,7 @@ def test_any_text_parses_or_raises_a_definition_error(text):
 
 @pytest.mark.slow
 def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_spoken(library):
-    profile = library.voices["en"]
+    profile = library.profiles[("en", "espeak-ng")]
     slow = "Breathe in, and breathe out slowly. " * 400
     speaker = WorkerPool(
         "espeak-ng", speak_in_fresh_process, 2, fresh_per_phrase=True, timeout=1.0, voice_of=lambda o: o.voice
@@ -166,7 +167,7 @@ def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_s
     results = speaker.synthesize_many([(slow, profile), ("Relax.", profile)])
     assert isinstance(results[0], SpeechError)
     message = str(results[0])
-    assert message.startswith("voices/en.yaml:")
+    assert message.startswith("voices/en.espeak-ng.yaml:")
     assert "'en' voice 'gmw/en-us' took more than 1 s" in message and "Breathe in" in message
     assert isinstance(results[1], np.ndarray) and results[1].size > 10_000
 
@@ -198,16 +199,17 @@ class _FailingLiftSpeaker:
 
 @pytest.mark.slow
 def test_a_failing_phrase_fails_only_its_session(library, tmp_path):
-    library = replace(library, engines={"espeak-ng": _FailingLift()})
+    library = replace(library, engines={**library.engines, "espeak-ng": _FailingLift()})
     requests = make_requests(library, ("kegel-basics", "intensive"), (), ())
     written = []
+    espeak = VoiceChoice(engine="espeak-ng")
     with pytest.raises(SpeechError) as raised, make_toolchain(library, tmp_path / "cache") as toolchain:
-        build_sessions(requests, toolchain, tmp_path / "out", on_written=written.append)
+        build_sessions(requests, toolchain, tmp_path / "out", espeak, on_written=written.append)
     assert [path.name for path in written] == ["kegel-basics.mp3"]
     assert (tmp_path / "out" / "en" / "kegel-basics.mp3").exists()
     assert not (tmp_path / "out" / "en" / "intensive.mp3").exists()
     assert [str(problem) for problem in raised.value.problems] == [
-        "voices/en.yaml:3:1: speaking 'Lift!' failed: engine crashed"
+        "voices/en.espeak-ng.yaml:2:1: speaking 'Lift!' failed: engine crashed"
     ]
 
 

@@ -106,8 +106,9 @@ def test_each_engine_reads_its_own_profile_keys(tmp_path):
 
 def test_voices_are_listed_by_their_engine(tone_library):
     rows = voice_rows(tone_library, "en")
-    assert ("en", "fake-tones", "300 Hz", "16.6667", "1", "voice not installed") in rows
-    assert ("en", "fake-tones", "tones", "", "", "Tones") in rows
+    assert ("fake-tones", "fake-tones 1", "1", "", "", "", "") in rows
+    assert ("en", "fake-tones", "300 Hz", "16.6667", "1", "voice not installed", "by default") in rows
+    assert ("en", "fake-tones", "tones", "", "", "Tones", "") in rows
 
 
 def test_a_long_lived_worker_that_hangs_costs_one_phrase_and_is_replaced(tone_library, engine_log):
