@@ -123,3 +123,28 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path, built):
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {blocker / 'out' / 'en'}: cannot write")
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (("--engine", "nope"), "error: --engine nope: unknown engine; use one of espeak-ng, piper\n"),
+        (
+            ("--engine", "piper", "--lang", "nl"),
+            "error: --engine piper: no piper voice for language 'nl'; add voices/nl.piper.yaml\n",
+        ),
+    ],
+)
+def test_an_engine_without_a_voice_is_one_clear_line(options, error):
+    result = run_cli("show", "kegel-basics", *options)
+    assert (result.returncode, result.stderr) == (1, error)
+
+
+def test_the_engine_option_chooses_the_engines_profile():
+    default = json.loads(run_cli("show", "kegel-basics", "--format", "json").stdout)
+    espeak = json.loads(run_cli("show", "kegel-basics", "--format", "json", "--engine", "espeak-ng").stdout)
+    piper = json.loads(run_cli("show", "kegel-basics", "--format", "json", "--engine", "piper").stdout)
+    assert default == piper != espeak
+    # Each engine sizes the slots of untimed phrases with its own estimate; holds stay as they are.
+    assert [cue["text"] for cue in espeak["cues"]] == [cue["text"] for cue in piper["cues"]]
+    assert espeak["cues"][1]["start"] != piper["cues"][1]["start"]
