@@ -72,7 +72,7 @@ def show_command(
 @click.option("--voice", default=None, help="espeak-ng voice id for every language (see `pelvicvoice voices`)")
 @click.option("--rate", type=int, default=None, help="speech rate in words per minute")
 @click.option("--voice-pack", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
-              help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav")  # fmt: skip
+              help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav (or .mp3 .ogg .flac .m4a)")  # fmt: skip
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="clip cache (default: $PELVICVOICE_CACHE or ~/.cache/pelvicvoice)")  # fmt: skip
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="worker processes (default: one per core)")
