@@ -1,4 +1,4 @@
-"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once by its engine."""
+"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once by its engine; and the tones."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class GatheredClips:
-    """Each session's clips (or the errors that keep it from being made), and how they were obtained."""
+    """Each session's clips (or the errors that keep it from being made), and how they were obtained.
+
+    A tone made (not taken from the cache) counts as synthesized.
+    """
 
     sessions: list[dict[str, Clip] | SpeechError]
     synthesized: int
@@ -96,6 +99,7 @@ class ClipProvider:
         """
         spoken: dict[str, tuple[str, VoiceProfile]] = {}
         recorded: dict[str, Recording | SpeechError] = {}
+        tones: dict[str, str] = {}
         names_per_session = []
         for script, profile in sessions:
             names: dict[str, str] = {}
@@ -113,22 +117,26 @@ class ClipProvider:
                     key = self.settings.clip_key(profile, cue.text)
                     spoken.setdefault(key, (cue.text, profile))
                 names[cue.clip] = key
+            for tone in script.tones:
+                names[tone.clip] = self.settings.tone_key(tone.clip)
+                tones[names[tone.clip]] = tone.kind
             names_per_session.append(names)
         clips: dict[str, Clip | SpeechError] = {
             key: found for key, found in recorded.items() if isinstance(found, SpeechError)
         }
-        for key in [*spoken, *recorded]:
+        for key in [*spoken, *recorded, *tones]:
             if key not in clips and (found := self.cache.load(key)) is not None:
                 clips[key] = found
-        made = [key for key in spoken if key not in clips]
-        clips.update(self._synthesize({key: spoken[key] for key in made}))
+        made = [key for key in [*spoken, *tones] if key not in clips]
+        clips.update(self._synthesize({key: spoken[key] for key in made if key in spoken}))
+        clips.update({key: self._keep(key, _tone(tones[key])) for key in made if key in tones})
         clips.update(
             {key: self._keep(key, self._recorded(found)) for key, found in recorded.items() if key not in clips}
         )
         return GatheredClips(
             [_session_clips(names, clips) for names in names_per_session],
             synthesized=len(made),
-            cached=len(spoken) - len(made),
+            cached=len(spoken) + len(tones) - len(made),
             recorded=len(recorded),
         )
 
@@ -178,6 +186,12 @@ class ClipProvider:
         if isinstance(clip, Clip):
             self.cache.store(key, clip)
         return clip
+
+
+def _tone(kind: str) -> Clip:
+    from pelvicvoice.audio.tones import tone_clip  # pydub: loaded only when a tone is not in the cache
+
+    return tone_clip(kind)
 
 
 def _session_clips(names: dict[str, str], clips: dict[str, Clip | SpeechError]) -> dict[str, Clip] | SpeechError:
