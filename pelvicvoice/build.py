@@ -90,7 +90,10 @@ def expand_sessions(
             # Library.find has checked that every language of the program has a catalog.
             catalog = library.catalogs[request.language]
             estimate = library.speech_estimate(profile)
-            script = expand(request.program, request.language, request.parameters, catalog, estimate, request.level)
+            tones = request.program.tones if request.tones is None else request.tones
+            script = expand(
+                request.program, request.language, request.parameters, catalog, estimate, request.level, tones
+            )
         except PelvicvoiceError as error:
             problems.extend(error.problems)
             continue

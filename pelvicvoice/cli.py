@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,6 +25,11 @@ LANG_HELP = "language code, repeatable; 'all' for every language of the program"
 ENGINE_HELP = "speak every language with this engine, e.g. espeak-ng (its voices/<lang>.<engine>.yaml profile)"
 # Problems with what was asked for are named by the options that asked for it.
 COMMAND_LINE = Wording(setting="--set {}", level="--level {}")
+tones_option = click.option(
+    "--tones/--no-tones",
+    default=None,
+    help="a tone at the start and end of every hold (default: the program's `tones`)",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +56,7 @@ def list_command(paths: tuple[str, ...]) -> None:
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "srt", "vtt"]), default="text")
 @click.option("--rate", type=int, default=None, help="speech rate in words per minute (sizes untimed slots)")
 @click.option("--engine", default=None, help=ENGINE_HELP)
+@tones_option
 def show_command(
     program: str,
     language: str | None,
@@ -58,11 +65,14 @@ def show_command(
     output_format: str,
     rate: int | None,
     engine: str | None,
+    tones: bool | None,
 ) -> None:
     """Print a program's cue script, without making audio."""
     library = _library()
     languages = (language,) if language else ()
-    request = make_requests(library, (program,), languages, assignments, level, wording=COMMAND_LINE)[0]
+    request = replace(
+        make_requests(library, (program,), languages, assignments, level, wording=COMMAND_LINE)[0], tones=tones
+    )
     script = session_script(request, library, _voice_choice(library, engine, None, rate))
     click.echo(FORMATTERS[output_format](script), nl=False)
 
@@ -77,10 +87,11 @@ def show_command(
 @click.option("--voice", default=None, help="voice id (espeak-ng) or model (piper) for every language; see `voices`")
 @click.option("--rate", type=int, default=None, help="espeak-ng speech rate in words per minute")
 @click.option("--voice-pack", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
-              help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav")  # fmt: skip
+              help="folder of recorded clips: <pack>/<lang>/<phrase-key>.wav (or .mp3 .ogg .flac .m4a)")  # fmt: skip
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="clip cache (default: $PELVICVOICE_CACHE or ~/.cache/pelvicvoice)")  # fmt: skip
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="worker processes (default: one per core)")
+@tones_option
 def build_command(
     programs: tuple[str, ...],
     languages: tuple[str, ...],
@@ -93,10 +104,12 @@ def build_command(
     voice_pack: Path | None,
     cache_dir: Path | None,
     jobs: int | None,
+    tones: bool | None,
 ) -> None:
     """Build MP3 sessions into OUTPUT/<lang>/<program-id>.mp3."""
     library = _library()
     requests = make_requests(library, programs, languages, assignments, level, wording=COMMAND_LINE)
+    requests = [replace(request, tones=tones) for request in requests]
     toolchain = make_toolchain(library, cache_dir or default_cache_dir(), voice_pack, jobs)
     with toolchain, _progress(len(requests)) as advance:
 
@@ -131,6 +144,7 @@ def check_speech_command(
 
     library = _library()
     requests = make_requests(library, programs, languages, assignments, level, wording=COMMAND_LINE)
+    requests = [replace(request, tones=False) for request in requests]  # the recognizer hears speech alone
     cache = cache_dir or default_cache_dir()
     recognizer = Recognizer(cache)
     with make_toolchain(library, cache) as toolchain:
@@ -164,6 +178,7 @@ def show_plan_command(plan: str, language: str | None) -> None:
 @click.option("--lang", "languages", multiple=True, help="only these languages (default: all)")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="worker processes (default: one per core)")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@tones_option
 def publish_command(
     sources: tuple[str, ...],
     base_url: str,
@@ -171,6 +186,7 @@ def publish_command(
     languages: tuple[str, ...],
     jobs: int | None,
     cache_dir: Path | None,
+    tones: bool | None,
 ) -> None:
     """Publish a plan, or programs (default: the whole library), as podcast feeds and a site."""
     from pelvicvoice.publishing.episodes import choose_episodes, start_date
@@ -178,6 +194,7 @@ def publish_command(
 
     library = _library()
     episodes, texts = choose_episodes(library, sources, languages, start_date(dict(os.environ)))
+    episodes = [replace(episode, request=replace(episode.request, tones=tones)) for episode in episodes]
     toolchain = make_toolchain(library, cache_dir or default_cache_dir(), jobs=jobs)
     with toolchain, _progress(len(episodes)) as advance:
         report = publish(episodes, texts, toolchain, out_dir, base_url, advance)

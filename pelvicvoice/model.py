@@ -11,6 +11,9 @@ SAMPLE_RATE = 22050  # every clip and session uses it; engines with another rate
 # Samples in one MPEG-2 Layer III frame at SAMPLE_RATE. Cues start on this grid, so that every
 # occurrence of a clip sits at the same place in its MP3 frames and is encoded only once.
 FRAME_SAMPLES = 576
+# A hold's tones last this many frames (157 ms): a tone that ends where its hold ends then also
+# starts on the frame grid, so it is encoded once like any clip.
+TONE_FRAMES = 6
 
 # A step value: a literal number, or the name of a program parameter.
 Value = int | float | str
@@ -125,6 +128,7 @@ class Program:
     levels: dict[str, Level] = field(default_factory=dict)
     feed: str | None = None  # a feed of its own when published (e.g. after_miscarriage), else the main one
     chooses_level_of: str | None = None  # a self-test: the program whose level its result names
+    tones: bool = False  # a tone at the start and end of every hold
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -189,6 +193,20 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class Tone:
+    """A tone that marks where a hold starts or ends: heard, never spoken, so in no transcript."""
+
+    start: int
+    kind: str  # "start" (it begins where the hold begins) or "end" (it ends where the hold ends)
+    origin: Location
+
+    @property
+    def clip(self) -> str:
+        """Name the tone's clip; phrase keys have no ':', so it names no phrase."""
+        return f"tone:{self.kind}"
+
+
+@dataclass(frozen=True)
 class Chapter:
     """A section's title and sample span in the session."""
 
@@ -212,11 +230,17 @@ class CueScript:
     cues: tuple[Cue, ...]
     chapters: tuple[Chapter, ...]
     sample_rate: int = SAMPLE_RATE
+    tones: tuple[Tone, ...] = ()  # a layer of their own: not speech, so not in cues
 
     @property
     def duration(self) -> float:
         """Return the session length in seconds."""
         return self.total / self.sample_rate
+
+    @property
+    def sounds(self) -> tuple[Cue | Tone, ...]:
+        """Return everything heard in the session, speech and tones, by start sample."""
+        return tuple(sorted((*self.cues, *self.tones), key=lambda sound: sound.start))
 
 
 @dataclass(frozen=True)
@@ -228,6 +252,7 @@ class SessionRequest:
     parameters: dict[str, float | int] = field(default_factory=dict)
     level: str | None = None
     name: str | None = None  # a file name chosen by the caller, e.g. an episode's
+    tones: bool | None = None  # hold tones on or off; None: as the program says
 
     @property
     def file_stem(self) -> str:

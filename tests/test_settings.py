@@ -13,6 +13,8 @@ from pelvicvoice.settings import BuildSettings, LoudnessTarget, current_settings
 
 CLIP_INPUTS = {"engines", "clip_format"}
 CHUNK_INPUTS = {"encoder", "chunk_format"}
+RECORDED_INPUTS = {"encoder", "clip_format", "loudness"}  # the decoder, the trimming, the level it is set to
+TONE_INPUTS = {"clip_format", "tones"}
 
 
 def changed(settings: BuildSettings, name: str) -> BuildSettings:
@@ -35,12 +37,27 @@ def test_changing_one_input_changes_every_key_that_depends_on_it(tone_library, n
     profile = tone_library.voices["en"]
 
     def keys(s):
-        return s.clip_key(profile, "Relax."), s.chunk_key(["chunk", 1]), s.episode_key("script", "voice", "tags")
+        return (
+            s.clip_key(profile, "Relax."),
+            s.chunk_key(["chunk", 1]),
+            s.episode_key("script", "voice", "tags"),
+            s.recorded_clip_key("0" * 64),
+            s.tone_key("tone:start"),
+        )
 
-    (clip, chunk, episode), (clip2, chunk2, episode2) = keys(settings), keys(other)
+    (clip, chunk, episode, recorded, tone), (clip2, chunk2, episode2, recorded2, tone2) = keys(settings), keys(other)
     assert (clip != clip2) == (name in CLIP_INPUTS), "clip key"
     assert (chunk != chunk2) == (name in CHUNK_INPUTS), "chunk key"
     assert episode != episode2, "the episode key depends on every setting"
+    assert (recorded != recorded2) == (name in RECORDED_INPUTS), "recorded clip key"
+    assert (tone != tone2) == (name in TONE_INPUTS), "tone key"
+
+
+def test_recorded_and_tone_keys_follow_their_content(tone_library):
+    settings = current_settings(tone_library.engines)
+    assert settings.recorded_clip_key("a" * 64) != settings.recorded_clip_key("b" * 64)
+    assert settings.tone_key("tone:start") != settings.tone_key("tone:end")
+    assert settings.tones.startswith("pydub 0.25.1, ")
 
 
 def test_keys_depend_on_voice_and_text_and_are_stable(tone_library):

@@ -1,4 +1,4 @@
-"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once by its engine."""
+"""Get one trimmed clip per unique phrase: recorded, cached, or synthesized once by its engine; and the tones."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pelvicvoice.audio.voice_pack import Recording, VoicePack, recorded_clip
 from pelvicvoice.cache import read_entry, write_entry
-from pelvicvoice.errors import Location, SpeechError
+from pelvicvoice.errors import SpeechError
 from pelvicvoice.model import SAMPLE_RATE, Clip, CueScript, VoiceProfile
 from pelvicvoice.mp3.ffmpeg import decode_to_samples
 from pelvicvoice.settings import BuildSettings
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class GatheredClips:
-    """Each session's clips (or the errors that keep it from being made), and how they were obtained."""
+    """Each session's clips (or the errors that keep it from being made), and how they were obtained.
+
+    A tone made (not taken from the cache) counts as synthesized.
+    """
 
     sessions: list[dict[str, Clip] | SpeechError]
     synthesized: int
@@ -84,7 +88,7 @@ class ClipProvider:
         self.settings = settings
         self.engines = engines
         self.workers = workers
-        self.recorded_pack = recorded_pack
+        self.pack = VoicePack(recorded_pack) if recorded_pack is not None else None
         self.decode = decode
         self._speakers: dict[str, Speaker] = {}
 
@@ -93,33 +97,47 @@ class ClipProvider:
 
         Every unique clip is made once; a clip that cannot be made fails only its sessions.
         """
-        needs: dict[str, tuple[str, VoiceProfile, Path | None]] = {}
+        spoken: dict[str, tuple[str, VoiceProfile]] = {}
+        recorded: dict[str, Recording | SpeechError] = {}
+        tones: dict[str, str] = {}
         names_per_session = []
         for script, profile in sessions:
             names: dict[str, str] = {}
             for cue in script.cues:
                 if cue.clip in names:
                     continue
-                recorded = self._recorded_path(profile.language, cue.clip)
-                key = str(recorded) if recorded else self.settings.clip_key(profile, cue.text)
+                found = self.pack.find(profile.language, cue.clip) if self.pack else None
+                if isinstance(found, Recording):
+                    key = self.settings.recorded_clip_key(found.digest)
+                    recorded.setdefault(key, found)
+                elif isinstance(found, SpeechError):  # it fails the sessions that need it, under a key of its own
+                    key = f"unusable {found.problems[0].location}"
+                    recorded[key] = found
+                else:
+                    key = self.settings.clip_key(profile, cue.text)
+                    spoken.setdefault(key, (cue.text, profile))
                 names[cue.clip] = key
-                needs.setdefault(key, (cue.text, profile, recorded))
+            for tone in script.tones:
+                names[tone.clip] = self.settings.tone_key(tone.clip)
+                tones[names[tone.clip]] = tone.kind
             names_per_session.append(names)
-        clips: dict[str, Clip | SpeechError] = {}
-        missing = []
-        for key, (_text, _profile, recorded) in needs.items():
-            found = self._recorded_clip(recorded) if recorded is not None else self.cache.load(key)
-            if found is None:
-                missing.append(key)
-            else:
+        clips: dict[str, Clip | SpeechError] = {
+            key: found for key, found in recorded.items() if isinstance(found, SpeechError)
+        }
+        for key in [*spoken, *recorded, *tones]:
+            if key not in clips and (found := self.cache.load(key)) is not None:
                 clips[key] = found
-        recorded_count = sum(1 for _text, _profile, recorded in needs.values() if recorded is not None)
-        clips.update(self._synthesize({key: needs[key][:2] for key in missing}))
+        made = [key for key in [*spoken, *tones] if key not in clips]
+        clips.update(self._synthesize({key: spoken[key] for key in made if key in spoken}))
+        clips.update({key: self._keep(key, _tone(tones[key])) for key in made if key in tones})
+        clips.update(
+            {key: self._keep(key, self._recorded(found)) for key, found in recorded.items() if key not in clips}
+        )
         return GatheredClips(
             [_session_clips(names, clips) for names in names_per_session],
-            synthesized=len(missing),
-            cached=len(needs) - len(missing) - recorded_count,
-            recorded=recorded_count,
+            synthesized=len(made),
+            cached=len(spoken) + len(tones) - len(made),
+            recorded=len(recorded),
         )
 
     def close(self) -> None:
@@ -158,22 +176,22 @@ class ClipProvider:
         clip = trimmed_clip(samples)
         if len(clip) == 0:
             return SpeechError.at(profile.location, f"{profile.engine} spoke {text!r} as silence; reword the phrase")
-        self.cache.store(key, clip)
+        return self._keep(key, clip)
+
+    def _recorded(self, found: Recording | SpeechError) -> Clip | SpeechError:
+        return found if isinstance(found, SpeechError) else recorded_clip(found, self.settings.loudness, self.decode)
+
+    def _keep(self, key: str, clip: Clip | SpeechError) -> Clip | SpeechError:
+        """Cache a clip that was made; an error is only passed on."""
+        if isinstance(clip, Clip):
+            self.cache.store(key, clip)
         return clip
 
-    def _recorded_clip(self, path: Path) -> Clip | SpeechError:
-        from pelvicvoice.audio.samples import trimmed_clip  # numpy: loaded only for recorded voice packs
 
-        clip = trimmed_clip(self.decode(path))
-        if len(clip) == 0:
-            return SpeechError.at(Location(str(path)), "recorded clip is silent; record it again")
-        return clip
+def _tone(kind: str) -> Clip:
+    from pelvicvoice.audio.tones import tone_clip  # pydub: loaded only when a tone is not in the cache
 
-    def _recorded_path(self, language: str, name: str) -> Path | None:
-        if self.recorded_pack is None:
-            return None
-        path = self.recorded_pack / language / f"{name}.wav"
-        return path if path.is_file() else None
+    return tone_clip(kind)
 
 
 def _session_clips(names: dict[str, str], clips: dict[str, Clip | SpeechError]) -> dict[str, Clip] | SpeechError:

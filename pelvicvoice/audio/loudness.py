@@ -94,6 +94,37 @@ def integrated_loudness(script: CueScript, clips: dict[str, np.ndarray]) -> floa
     return -0.691 + 10 * math.log10(gated.mean()) + _DUAL_MONO_OFFSET
 
 
+def clip_loudness(samples: np.ndarray) -> float:
+    """Return one clip's gated loudness in LUFS as dual-mono, like integrated_loudness; -inf for silence.
+
+    A clip shorter than a measuring block is measured as one block of its own length.
+    """
+    weighted = _k_weighted(samples)[: len(samples)]
+    block = min(_BLOCK, len(weighted))
+    if block == 0:
+        return -math.inf
+    sums = np.concatenate([[0.0], np.cumsum(weighted**2)])
+    starts = np.arange(0, len(weighted) - block + 1, _HOP)
+    mean_square = (sums[starts + block] - sums[starts]) / block
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(mean_square) + _DUAL_MONO_OFFSET
+    above_absolute = mean_square[loudness > -70]
+    if above_absolute.size == 0:
+        return -math.inf
+    relative_gate = -0.691 + 10 * math.log10(above_absolute.mean()) + _DUAL_MONO_OFFSET - 10
+    return -0.691 + 10 * math.log10(mean_square[loudness > relative_gate].mean()) + _DUAL_MONO_OFFSET
+
+
+def with_gain(samples: np.ndarray, gain_db: float, target: LoudnessTarget) -> np.ndarray:
+    """Return a clip's int16 samples made gain_db louder, with true peaks below the target's ceiling."""
+    limited = _limited(samples, 10 ** (gain_db / 20), _ceiling(target))
+    return np.clip(np.round(limited), -32768, 32767).astype(np.int16)
+
+
+def _ceiling(target: LoudnessTarget) -> float:
+    return _FULL_SCALE * 10 ** ((target.true_peak_dbtp - target.encoder_margin_db) / 20)
+
+
 def _oversampled(clip: np.ndarray) -> np.ndarray:
     # A power-of-two length keeps the FFTs fast; the zeros added after the clip change nothing.
     size = 1 << max(1, math.ceil(math.log2(len(clip))))
@@ -129,7 +160,7 @@ def _sliding_minimum(values: np.ndarray, width: int) -> np.ndarray:
 
 def normalized_clips(script: CueScript, clips: dict[str, Clip], target: LoudnessTarget) -> dict[str, Clip]:
     """Return the session's clips set to the loudness target, with true peaks below its ceiling."""
-    ceiling = _FULL_SCALE * 10 ** ((target.true_peak_dbtp - target.encoder_margin_db) / 20)
+    ceiling = _ceiling(target)
     gain = 1.0
     original = {name: samples_of(clip) for name, clip in clips.items()}
     current = {name: samples.astype(np.float64) for name, samples in original.items()}

@@ -55,7 +55,7 @@ class _ProgramReader:
             (),
             data,
             required=("id", "title", "description", "source", "sections"),
-            optional=("notes", "parameters", "levels", "phrases", "feed", "chooses_level_of"),
+            optional=("notes", "parameters", "levels", "phrases", "feed", "chooses_level_of", "tones"),
             what="a program",
         )
         program_id = self._read_id(data.get("id"))
@@ -93,7 +93,14 @@ class _ProgramReader:
             levels=levels,
             feed=self._read_feed(data.get("feed")),
             chooses_level_of=self._read_chosen(data.get("chooses_level_of")),
+            tones=self._read_tones(data.get("tones", False)),
         )
+
+    def _read_tones(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        self.problems.add(("tones",), f"tones must be true or false, not {type_name(value)}")
+        return False
 
     def _read_chosen(self, value: Any) -> str | None:
         if value is None or (isinstance(value, str) and SLUG.match(value)):

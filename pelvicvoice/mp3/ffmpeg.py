@@ -91,12 +91,12 @@ def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE
 
 
 def decode_to_samples(source: Path) -> np.ndarray:
-    """Decode any audio file to int16 mono samples at SAMPLE_RATE."""
+    """Decode any audio file to int16 mono samples at SAMPLE_RATE, resampled like synthesized speech (soxr)."""
     import numpy as np  # here, not at the top: a warm build runs ffmpeg not at all, and numpy is slow to import
 
     command = [
-        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin",
-        "-i", str(source), "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",
+        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(source),
+        "-af", "aresample=resampler=soxr", "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True)
     if result.returncode != 0:

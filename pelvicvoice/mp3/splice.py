@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pelvicvoice.cache import read_entry, write_entry
-from pelvicvoice.model import FRAME_SAMPLES, Clip, Cue, CueScript
+from pelvicvoice.model import FRAME_SAMPLES, Clip, Cue, CueScript, Tone
 from pelvicvoice.mp3.ffmpeg import encode_frames
 from pelvicvoice.mp3.frames import (
     STREAM_OFFSET,
@@ -47,12 +47,12 @@ class Chunk:
 
 
 def speech_chunks(script: CueScript, clip_lengths: dict[str, int]) -> list[Chunk]:
-    """Find the frames that carry speech, with guards, merging chunks that touch."""
+    """Find the frames that carry speech or tones, with guards, merging chunks that touch."""
     frame_count = audio_frame_count(script.total)
     chunks: list[Chunk] = []
-    for cue in sorted(script.cues, key=lambda cue: cue.start):
-        end = cue.start + clip_lengths[cue.clip]
-        first = max(0, (cue.start + STREAM_OFFSET) // FRAME_SAMPLES - GUARD_FRAMES)
+    for sound in script.sounds:
+        end = sound.start + clip_lengths[sound.clip]
+        first = max(0, (sound.start + STREAM_OFFSET) // FRAME_SAMPLES - GUARD_FRAMES)
         stop = min(frame_count, -(-(end + STREAM_OFFSET) // FRAME_SAMPLES) + GUARD_FRAMES)
         if chunks and first <= chunks[-1].stop:
             chunks[-1] = Chunk(chunks[-1].first, max(stop, chunks[-1].stop))
@@ -67,11 +67,12 @@ class ChunkRenderer:
     def __init__(self, script: CueScript, clips: dict[str, Clip]):
         self.script = script
         self.clips = clips
-        self.cues = sorted(script.cues, key=lambda cue: cue.start)
-        self.starts = [cue.start for cue in self.cues]
+        self.sounds = script.sounds
+        self.starts = [sound.start for sound in self.sounds]
         self.longest = max((len(clip) for clip in clips.values()), default=0)
         self.digests = {
-            name: hashlib.sha256(clips[name].pcm).hexdigest() for name in dict.fromkeys(cue.clip for cue in script.cues)
+            name: hashlib.sha256(clips[name].pcm).hexdigest()
+            for name in dict.fromkeys(sound.clip for sound in self.sounds)
         }
 
     def __call__(self, chunk: Chunk) -> bytes:
@@ -84,18 +85,18 @@ class ChunkRenderer:
     def placement(self, chunk: Chunk) -> list:
         """Describe everything the chunk's samples are made from: equal descriptions, equal samples."""
         start, stop = _span(chunk)
-        # render_range writes only within the session, and a later cue over an earlier one.
+        # render_range writes only within the session, and adds every sound that reaches into it.
         low, high = max(start, 0), min(stop, self.script.total)
         placed = [
-            [self.digests[cue.clip], cue.start - start]
-            for cue in self._nearby(start, stop)
-            if cue.start < high and cue.start + len(self.clips[cue.clip]) > low
+            [self.digests[sound.clip], sound.start - start]
+            for sound in self._nearby(start, stop)
+            if sound.start < high and sound.start + len(self.clips[sound.clip]) > low
         ]
         return [stop - start, low - start, high - start, placed]
 
-    def _nearby(self, start: int, stop: int) -> list[Cue]:
-        # Only cues that can reach into the range: a long session has thousands.
-        return self.cues[bisect_left(self.starts, start - self.longest) : bisect_left(self.starts, stop)]
+    def _nearby(self, start: int, stop: int) -> tuple[Cue | Tone, ...]:
+        # Only sounds that can reach into the range: a long session has thousands.
+        return self.sounds[bisect_left(self.starts, start - self.longest) : bisect_left(self.starts, stop)]
 
 
 def _span(chunk: Chunk) -> tuple[int, int]:

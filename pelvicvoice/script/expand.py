@@ -36,6 +36,7 @@ from pelvicvoice.model import (
     Timed,
     Value,
 )
+from pelvicvoice.script.tones import hold_tones
 
 MAX_SESSION_SECONDS = 4 * 3600
 # Silence that must follow every clip before the next cue, so words never run together.
@@ -86,10 +87,11 @@ class _Context:
 class _Timeline:
     """Lay cues out one step after another; the cursor moves only by defined durations."""
 
-    def __init__(self, context: _Context):
+    def __init__(self, context: _Context, tones: bool = False):
         self.context = context
         self.cursor = 0
         self.cues: list[Cue] = []
+        self.holds: list[tuple[int, int, Location]] | None = [] if tones else None  # their tones' places
         self.chapter = 0
 
     def add_cue(self, start: int, text: str, clip: str, kind: str, origin: Location) -> None:
@@ -111,6 +113,7 @@ def expand(
     catalog: Catalog,
     estimate: SpeechEstimate,
     level: str | None = None,
+    tones: bool = False,
 ) -> CueScript:
     """Expand program in language into a cue script; the voice's speech estimate sizes untimed slots."""
     if language not in program.titles:
@@ -119,7 +122,7 @@ def expand(
             f"program {program.id!r} has no {language!r} version; available: {', '.join(program.languages)}",
         )
     context = _Context(program, language, catalog, parameters, estimate)
-    timeline = _Timeline(context)
+    timeline = _Timeline(context, tones)
     chapters = []
     for section in program.sections:
         if section.when is not None and not parameters[section.when]:
@@ -145,19 +148,19 @@ def expand(
         )
         for index, chapter in enumerate(chapters)
     ]
+    description = _filled(context, program.descriptions.get(language, ""), {}, "the description", program.location)
     return CueScript(
         program_id=program.id,
         language=language,
         title=program.titles[language],
-        description=_filled(context, program.descriptions.get(language, ""), {}, "the description", program.location)[
-            0
-        ],
+        description=description[0],
         source=program.source,
         parameters=dict(parameters),
         level=level,
         total=total,
         cues=cues,
         chapters=tuple(chapters),
+        tones=hold_tones([(snap_to_frame(start), snap_to_frame(end), at) for start, end, at in timeline.holds or []]),
     )
 
 
@@ -209,6 +212,8 @@ def _expand_timed(step: Timed, timeline: _Timeline, loop: dict[str, int]) -> Non
     context = timeline.context
     seconds = _seconds(context, step.seconds, step.location)
     start = timeline.cursor
+    if step.kind == "hold" and timeline.holds is not None:
+        timeline.holds.append((start, start + to_samples(seconds), step.location))
     if step.phrase:
         text, clip = _phrase(context, step.phrase, loop, step.location)
         timeline.add_cue(start, text, clip, step.kind, step.location)

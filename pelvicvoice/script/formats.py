@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from pelvicvoice.model import CueScript
+from pelvicvoice.model import Cue, CueScript
+from pelvicvoice.script.tones import TONE_SAMPLES
+
+_TONE_TEXTS = {"start": "high, the hold starts", "end": "low, the hold ends"}
 
 
 def seconds(samples: int, sample_rate: int) -> float:
@@ -15,6 +18,10 @@ def seconds(samples: int, sample_rate: int) -> float:
 def script_to_dict(script: CueScript) -> dict:
     """Build the JSON structure of a cue script (times in seconds)."""
     rate = script.sample_rate
+    tones = [
+        {"start": seconds(tone.start, rate), "end": seconds(tone.start + TONE_SAMPLES, rate), "kind": tone.kind}
+        for tone in script.tones
+    ]
     return {
         "program": script.program_id,
         "language": script.language,
@@ -35,6 +42,8 @@ def script_to_dict(script: CueScript) -> dict:
             }
             for cue in script.cues
         ],
+        # Only with tones: a script without them reads as it always has.
+        **({"tones": tones} if tones else {}),
     }
 
 
@@ -72,15 +81,18 @@ def to_vtt(script: CueScript) -> str:
 
 
 def to_text(script: CueScript) -> str:
-    """Render a cue script as a table a person can read."""
+    """Render a cue script as a table a person can read, with a line for each tone."""
     lines = [f"{script.title} [{script.program_id}, {script.language}] {format_duration(script.duration)}"]
     chapter = -1
-    for cue in script.cues:
-        if cue.chapter != chapter:
-            chapter = cue.chapter
+    for sound in script.sounds:
+        start = _timestamp(sound.start, script.sample_rate, ".")[3:]
+        if not isinstance(sound, Cue):
+            lines.append(f"{start}  {'tone':<7} {_TONE_TEXTS[sound.kind]}")
+            continue
+        if sound.chapter != chapter:
+            chapter = sound.chapter
             lines.append(f"== {script.chapters[chapter].title}")
-        start = _timestamp(cue.start, script.sample_rate, ".")[3:]
-        lines.append(f"{start}  {cue.kind:<7} {cue.text}")
+        lines.append(f"{start}  {sound.kind:<7} {sound.text}")
     return "\n".join(lines) + "\n"
 
 
