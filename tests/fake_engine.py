@@ -55,7 +55,7 @@ class ToneEngine:
     def describe(self, options: ToneVoice) -> tuple[str, str, str]:
         return f"{options.pitch:g} Hz", f"{options.speed:g}", "1"
 
-    def speaker(self, workers: int) -> WorkerPool:
+    def speaker(self, workers: int, cache_dir) -> WorkerPool:
         return WorkerPool(self.name, speak_tones, workers, fresh_per_phrase=False, initializer=load_tones)
 
     def installed_voices(self) -> list[tuple[str, str, str]]:

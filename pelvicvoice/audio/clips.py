@@ -155,7 +155,7 @@ class ClipProvider:
         for name, keys in by_engine.items():
             engine = self.engines[name]
             if name not in self._speakers:
-                self._speakers[name] = engine.speaker(self.workers)
+                self._speakers[name] = engine.speaker(self.workers, self.cache.folder)
             spoken = self._speakers[name].synthesize_many([wanted[key] for key in keys])
             for key, samples in zip(keys, spoken, strict=True):
                 made[key] = self._keep_spoken(key, wanted[key], samples, engine.sample_rate)

@@ -55,8 +55,8 @@ class Engine(Protocol):
     def describe(self, options: Any) -> tuple[str, str, str]:
         """Return the voice, rate and volume as `pelvicvoice voices` shows them."""
 
-    def speaker(self, workers: int) -> Speaker:
-        """Start speaking with this many workers."""
+    def speaker(self, workers: int, cache_dir: Path) -> Speaker:
+        """Start speaking with this many workers; a model it must unpack first goes in cache_dir."""
 
     def installed_voices(self) -> list[tuple[str, str, str]]:
         """List (id, name, language) of the voices this engine can use."""
@@ -65,6 +65,7 @@ class Engine(Protocol):
 def engine_registry() -> dict[str, Engine]:
     """Return the engines pelvicvoice ships, by name."""
     from pelvicvoice.audio.engines.espeak import EspeakNg
+    from pelvicvoice.audio.engines.kokoro import Kokoro
     from pelvicvoice.audio.engines.piper import Piper
 
-    return {engine.name: engine for engine in (EspeakNg(), Piper())}
+    return {engine.name: engine for engine in (EspeakNg(), Piper(), Kokoro())}

@@ -109,7 +109,7 @@ class EspeakNg:
         """Return the voice, rate and volume as `pelvicvoice voices` shows them."""
         return options.voice, str(options.rate), f"{options.volume:g}"
 
-    def speaker(self, workers: int):
+    def speaker(self, workers: int, cache_dir: Path):
         """Return a pool that speaks each phrase in a fresh process forked from a clean server."""
         from pelvicvoice.audio.engines.pyttsx3_espeak import speak_in_fresh_process
         from pelvicvoice.audio.workers import WorkerPool

@@ -101,7 +101,7 @@ class Piper:
         """Return the voice, speed and volume as `pelvicvoice voices` shows them."""
         return _voice_name(options.model), f"{options.speed:g}x", f"{options.volume:g}"
 
-    def speaker(self, workers: int):
+    def speaker(self, workers: int, cache_dir: Path):
         """Return long-lived workers, each loading a model once and running it on one thread."""
         from pelvicvoice.audio.engines.piper_worker import speak_with_piper
         from pelvicvoice.audio.workers import WorkerPool
