@@ -83,15 +83,18 @@ def integrated_loudness(script: CueScript, clips: dict[str, np.ndarray]) -> floa
         low = np.clip(starts, 0, len(sums) - 1)
         high = np.clip(starts + _BLOCK, 0, len(sums) - 1)
         energy[first:last] += sums[high] - sums[low]
-    mean_square = energy / _BLOCK
+    return _gated_loudness(energy / _BLOCK)
+
+
+def _gated_loudness(mean_square: np.ndarray) -> float:
+    """Return the BS.1770 loudness of blocks' mean squares, gated at -70 LUFS and 10 LU below; -inf if silent."""
     with np.errstate(divide="ignore"):
         loudness = -0.691 + 10 * np.log10(mean_square) + _DUAL_MONO_OFFSET
     above_absolute = mean_square[loudness > -70]
     if above_absolute.size == 0:
         return -math.inf
     relative_gate = -0.691 + 10 * math.log10(above_absolute.mean()) + _DUAL_MONO_OFFSET - 10
-    gated = mean_square[loudness > relative_gate]
-    return -0.691 + 10 * math.log10(gated.mean()) + _DUAL_MONO_OFFSET
+    return -0.691 + 10 * math.log10(mean_square[loudness > relative_gate].mean()) + _DUAL_MONO_OFFSET
 
 
 def clip_loudness(samples: np.ndarray) -> float:
@@ -105,14 +108,7 @@ def clip_loudness(samples: np.ndarray) -> float:
         return -math.inf
     sums = np.concatenate([[0.0], np.cumsum(weighted**2)])
     starts = np.arange(0, len(weighted) - block + 1, _HOP)
-    mean_square = (sums[starts + block] - sums[starts]) / block
-    with np.errstate(divide="ignore"):
-        loudness = -0.691 + 10 * np.log10(mean_square) + _DUAL_MONO_OFFSET
-    above_absolute = mean_square[loudness > -70]
-    if above_absolute.size == 0:
-        return -math.inf
-    relative_gate = -0.691 + 10 * math.log10(above_absolute.mean()) + _DUAL_MONO_OFFSET - 10
-    return -0.691 + 10 * math.log10(mean_square[loudness > relative_gate].mean()) + _DUAL_MONO_OFFSET
+    return _gated_loudness((sums[starts + block] - sums[starts]) / block)
 
 
 def with_gain(samples: np.ndarray, gain_db: float, target: LoudnessTarget) -> np.ndarray:

