@@ -38,10 +38,6 @@ class LoudnessTarget:
     true_peak_dbtp: float = -1.0
     # MP3 coding can raise peaks a little: limit this much below the ceiling (measured: up to 0.6 dB).
     encoder_margin_db: float = 0.8
-    # Recorded clips are set to the synthesized voice's level, so that both sound alike: each
-    # distinct espeak-ng clip (volume 1.0) of three programs in five languages measures a
-    # median of -17.2 LUFS this way (311 clips; 10th-90th percentile -18.5 to -15.2).
-    recorded_clip_lufs: float = -17.0
 
 
 @dataclass(frozen=True)
@@ -68,9 +64,10 @@ class BuildSettings:
             [self.clip_format, SAMPLE_RATE, engine, self.engine_identity(engine), asdict(profile.options), text]
         )
 
-    def recorded_clip_key(self, file_digest: str) -> str:
+    def recorded_clip_key(self, file_digest: str, level_lufs: float) -> str:
         """Key a recorded clip by its file's content, the decoder, the clip format and the level it is set to."""
-        return _digest([self.clip_format, SAMPLE_RATE, "recorded", self.encoder, asdict(self.loudness), file_digest])
+        material = [self.clip_format, SAMPLE_RATE, "recorded", self.encoder, asdict(self.loudness), level_lufs]
+        return _digest([*material, file_digest])
 
     def tone_key(self, name: str) -> str:
         """Key a tone's clip by its name, what makes it and the clip format."""

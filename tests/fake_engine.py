@@ -37,6 +37,7 @@ class ToneEngine:
     name = "fake-tones"
     sample_rate = 16000
     profile_keys = (("pitch",), ("speed",))
+    speech_lufs = -17.0
 
     def read_options(self, problems, data, folder):
         pitch = expect_number(problems, ("pitch",), data.get("pitch"), "pitch")

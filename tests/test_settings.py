@@ -41,7 +41,7 @@ def test_changing_one_input_changes_every_key_that_depends_on_it(tone_library, n
             s.clip_key(profile, "Relax."),
             s.chunk_key(["chunk", 1]),
             s.episode_key("script", "voice", "tags"),
-            s.recorded_clip_key("0" * 64),
+            s.recorded_clip_key("0" * 64, -17.0),
             s.tone_key("tone:start"),
         )
 
@@ -55,7 +55,8 @@ def test_changing_one_input_changes_every_key_that_depends_on_it(tone_library, n
 
 def test_recorded_and_tone_keys_follow_their_content(tone_library):
     settings = current_settings(tone_library.engines)
-    assert settings.recorded_clip_key("a" * 64) != settings.recorded_clip_key("b" * 64)
+    assert settings.recorded_clip_key("a" * 64, -17.0) != settings.recorded_clip_key("b" * 64, -17.0)
+    assert settings.recorded_clip_key("a" * 64, -17.0) != settings.recorded_clip_key("a" * 64, -22.0)
     assert settings.tone_key("tone:start") != settings.tone_key("tone:end")
     assert settings.tones.startswith("pydub 0.25.1, ")
 

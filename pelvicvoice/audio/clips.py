@@ -98,7 +98,7 @@ class ClipProvider:
         Every unique clip is made once; a clip that cannot be made fails only its sessions.
         """
         spoken: dict[str, tuple[str, VoiceProfile]] = {}
-        recorded: dict[str, Recording | SpeechError] = {}
+        recorded: dict[str, tuple[Recording, float] | SpeechError] = {}
         tones: dict[str, str] = {}
         names_per_session = []
         for script, profile in sessions:
@@ -108,8 +108,10 @@ class ClipProvider:
                     continue
                 found = self.pack.find(profile.language, cue.clip) if self.pack else None
                 if isinstance(found, Recording):
-                    key = self.settings.recorded_clip_key(found.digest)
-                    recorded.setdefault(key, found)
+                    # A recording is set to the level of the voice it speaks among.
+                    level = self.engines[profile.engine].speech_lufs
+                    key = self.settings.recorded_clip_key(found.digest, level)
+                    recorded.setdefault(key, (found, level))
                 elif isinstance(found, SpeechError):  # it fails the sessions that need it, under a key of its own
                     key = f"unusable {found.problems[0].location}"
                     recorded[key] = found
@@ -178,8 +180,11 @@ class ClipProvider:
             return SpeechError.at(profile.location, f"{profile.engine} spoke {text!r} as silence; reword the phrase")
         return self._keep(key, clip)
 
-    def _recorded(self, found: Recording | SpeechError) -> Clip | SpeechError:
-        return found if isinstance(found, SpeechError) else recorded_clip(found, self.settings.loudness, self.decode)
+    def _recorded(self, found: tuple[Recording, float] | SpeechError) -> Clip | SpeechError:
+        if isinstance(found, SpeechError):
+            return found
+        recording, level = found
+        return recorded_clip(recording, level, self.settings.loudness, self.decode)
 
     def _keep(self, key: str, clip: Clip | SpeechError) -> Clip | SpeechError:
         """Cache a clip that was made; an error is only passed on."""

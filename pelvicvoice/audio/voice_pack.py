@@ -70,9 +70,9 @@ class VoicePack:
 
 
 def recorded_clip(
-    recording: Recording, target: LoudnessTarget, decode: Callable[[Path], np.ndarray]
+    recording: Recording, level_lufs: float, target: LoudnessTarget, decode: Callable[[Path], np.ndarray]
 ) -> Clip | SpeechError:
-    """Decode a recording to mono 16-bit at SAMPLE_RATE, set it to the voice's level, and trim its silence.
+    """Decode a recording to mono 16-bit at SAMPLE_RATE, set it to the voice's level_lufs, and trim its silence.
 
     The level is set before trimming, so that what counts as silence (samples.SILENCE_THRESHOLD)
     lies as far below the voice in a recording as in synthesized speech, whatever level it was
@@ -89,7 +89,7 @@ def recorded_clip(
         return SpeechError.at(where, f"{reason}; save it as one of {', '.join(FORMATS)}")
     loudness = clip_loudness(samples)
     # Raised this far, a recording of room noise alone would be heard as a clip.
-    if not loudness > target.recorded_clip_lufs - _QUIETEST_BELOW_VOICE_LU:
+    if not loudness > level_lufs - _QUIETEST_BELOW_VOICE_LU:
         return SpeechError.at(where, "recorded clip is silent; record it again")
-    trimmed = trim_silence(with_gain(samples, target.recorded_clip_lufs - loudness, target))
-    return clip_of(with_gain(trimmed, target.recorded_clip_lufs - clip_loudness(trimmed), target))
+    trimmed = trim_silence(with_gain(samples, level_lufs - loudness, target))
+    return clip_of(with_gain(trimmed, level_lufs - clip_loudness(trimmed), target))

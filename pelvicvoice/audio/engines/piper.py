@@ -54,6 +54,7 @@ class Piper:
     name = "piper"
     sample_rate = SAMPLE_RATE  # the workers resample with soxr to the session's rate
     profile_keys = (("model",), ("speed", "volume"))
+    speech_lufs = -22.4  # measured: joe, 383 English clips of at least 0.4 s; 10th-90th percentile -23.8 to -21.0
 
     def read_options(self, problems: ProblemList, data: dict[str, Any], folder: Path) -> PiperVoice:
         """Read the profile's model, speed and volume, reporting every bad value."""
