@@ -36,7 +36,8 @@ class PelvicvoiceError(Exception):
     """A problem the user can fix; the CLI prints it as one line per problem."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
+        # The same problem met by several sessions (an --engine with no profile) is said once.
+        self.problems = list(dict.fromkeys(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def __reduce__(self):

@@ -141,6 +141,17 @@ def test_an_engine_without_a_voice_is_one_clear_line(options, error):
     assert (result.returncode, result.stderr) == (1, error)
 
 
+def test_a_missing_engine_voice_is_said_once_for_all_programs(tmp_path):
+    programs = ("kegel-basics", "quick-squeezes", "maintenance")
+    result = run_cli("build", *programs, "--engine", "piper", "--lang", "nl", "--lang", "nb", "-o", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: --engine piper: no piper voice for language 'nl'; add voices/nl.piper.yaml",
+        "error: --engine piper: no piper voice for language 'nb'; add voices/nb.piper.yaml",
+    ]
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_engine_option_chooses_the_engines_profile():
     default = json.loads(run_cli("show", "kegel-basics", "--format", "json").stdout)
     espeak = json.loads(run_cli("show", "kegel-basics", "--format", "json", "--engine", "espeak-ng").stdout)

@@ -12,13 +12,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pelvicvoice.audio.engines.settings import read_volume
 from pelvicvoice.definitions.schema import expect_number, expect_text
 from pelvicvoice.definitions.source import ProblemList
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.installed import distribution_version
 
 MIN_RATE, MAX_RATE = 80, 450
-MIN_SPEED, MAX_SPEED = 0.5, 2.0  # of the neural engines, which have no words-per-minute rate
 
 
 @dataclass(frozen=True)
@@ -71,17 +71,6 @@ def estimate_speech_seconds(text: str, language: str, rate: int) -> float:
     return max(_SHORTEST_SECONDS, seconds * (REFERENCE_RATE / rate) * ESTIMATE_MARGIN)
 
 
-def read_speed_and_volume(problems: ProblemList, data: dict[str, Any]) -> tuple[float, float]:
-    """Read a neural voice's `speed` (0.5-2, 1 its own pace) and `volume` (up to 1), reporting bad ones."""
-    speed = expect_number(problems, ("speed",), data.get("speed", 1.0), "speed")
-    if speed is not None and not MIN_SPEED <= speed <= MAX_SPEED:
-        problems.add(("speed",), f"speed must be from {MIN_SPEED:g} to {MAX_SPEED:g} (1 is the voice's own)")
-    volume = expect_number(problems, ("volume",), data.get("volume", 1.0), "volume")
-    if volume is not None and not 0 < volume <= 1:
-        problems.add(("volume",), "volume must be above 0 and at most 1.0")
-    return float(speed or 1.0), float(volume or 1.0)
-
-
 class EspeakNg:
     """The bundled espeak-ng, driven by pyttsx3; every phrase spoken by a fresh process."""
 
@@ -96,10 +85,7 @@ class EspeakNg:
         rate = expect_number(problems, ("rate",), data.get("rate", 175), "rate")
         if rate is not None and not (MIN_RATE <= rate <= MAX_RATE and float(rate).is_integer()):
             problems.add(("rate",), f"rate must be a whole number of words per minute from {MIN_RATE} to {MAX_RATE}")
-        volume = expect_number(problems, ("volume",), data.get("volume", 1.0), "volume")
-        if volume is not None and not 0 < volume <= 1:
-            problems.add(("volume",), "volume must be above 0 and at most 1.0")
-        return EspeakVoice(voice or "", int(rate or 0), float(volume or 0))
+        return EspeakVoice(voice or "", int(rate or 0), read_volume(problems, data))
 
     def identity(self) -> str:
         """Name the engine and its versions without loading it."""

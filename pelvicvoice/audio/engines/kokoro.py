@@ -7,8 +7,8 @@ ships with its voice vectors; nothing is downloaded.
 
 Only Japanese voice vectors ship, so a language is spoken by one of them from that language's
 phonemes: Mandarin through misaki's pinyin front end (what Kokoro v1.0 was trained with), the
-others through espeak-ng's phonemes. Measured with whisper-base, Mandarin is understood far
-better than with espeak-ng; Korean, Dutch and Norwegian are not, so only Mandarin uses it.
+others through espeak-ng's phonemes. Measured with whisper-base on the whole library, Mandarin
+and Korean are understood far better than with espeak-ng, so they use it by default.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pelvicvoice.audio.engines.espeak import estimate_speech_seconds, read_speed_and_volume
+from pelvicvoice.audio.engines.espeak import estimate_speech_seconds
+from pelvicvoice.audio.engines.settings import read_speed_and_volume
 from pelvicvoice.definitions.schema import expect_text
 from pelvicvoice.definitions.source import ProblemList
 from pelvicvoice.errors import DefinitionError, Location, SpeechError

@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pelvicvoice.audio.engines.espeak import estimate_speech_seconds, read_speed_and_volume
+from pelvicvoice.audio.engines.espeak import estimate_speech_seconds
+from pelvicvoice.audio.engines.settings import read_speed_and_volume
 from pelvicvoice.definitions.schema import expect_text
 from pelvicvoice.definitions.source import ProblemList
 from pelvicvoice.errors import DefinitionError, Location
@@ -156,9 +157,14 @@ def packaged_model(name: str) -> Path:
     return path
 
 
+def config_file(model: Path) -> Path:
+    """Return the `.onnx.json` config that Piper keeps next to a model."""
+    return model.with_name(f"{model.name}.json")
+
+
 def _model_rate(path: Path) -> int:
     """Read a model's sample rate from its `.onnx.json`, refusing voices that would download at run time."""
-    config_path = Path(f"{path}.json")
+    config_path = config_file(path)
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
         rate = int(config["audio"]["sample_rate"])

@@ -7,7 +7,7 @@ from functools import cache
 
 import numpy as np
 
-from pelvicvoice.audio.engines.piper import model_file
+from pelvicvoice.audio.engines.piper import config_file, model_file
 from pelvicvoice.errors import SpeechError
 from pelvicvoice.model import SAMPLE_RATE, VoiceProfile
 
@@ -29,7 +29,7 @@ def _loaded_voice(model: str):
     # floating-point sums in one fixed order.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
-    config = PiperConfig.from_dict(json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8")))
+    config = PiperConfig.from_dict(json.loads(config_file(path).read_text(encoding="utf-8")))
     session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     return PiperVoice(session=session, config=config)
 
