@@ -18,10 +18,6 @@ from pelvicvoice.output import atomic_file
 from pelvicvoice.script.expand import MIN_GAP_SECONDS, expand, to_samples
 from pelvicvoice.settings import BuildSettings, current_settings
 
-# Changes the sound of a session's clips before they are placed (e.g. loudness); it runs in
-# the worker that writes the session, so it must be picklable (a module-level function).
-ClipShaper = Callable[[CueScript, dict[str, Clip]], dict[str, Clip]]
-
 
 @dataclass(frozen=True)
 class Session:
@@ -136,16 +132,19 @@ def write_sessions(
     sessions: list[Session],
     toolchain: Toolchain,
     on_written: Callable[[Path], None] = lambda path: None,
-    shape: ClipShaper | None = None,
+    leveled: bool = False,
 ) -> BuildReport:
-    """Gather every session's clips and check they fit, then write each session that has them."""
+    """Gather every session's clips and check they fit, then write each session that has them.
+
+    With `leveled`, every clip is set to the loudness target first (what publish does).
+    """
     targets = [session.target for session in sessions]
     duplicates = {str(t) for t in targets if targets.count(t) > 1}
     if duplicates:
         raise DefinitionError.at(
             Location(sorted(duplicates)[0]), "two sessions would write the same file; build them separately"
         )
-    gathered = toolchain.clips.clips_for([(session.script, session.profile) for session in sessions])
+    gathered = toolchain.clips.clips_for([(session.script, session.profile) for session in sessions], leveled)
     # A session whose speech could not be made is reported at the end; the others are built.
     failures = [problem for found in gathered.sessions if isinstance(found, SpeechError) for problem in found.problems]
     ready = [
@@ -154,7 +153,7 @@ def write_sessions(
     problems = [problem for session, found in ready for problem in overflow_problems(session.script, found)]
     if problems:
         raise BuildError(problems)
-    counts = _write_all(ready, toolchain, on_written, shape)
+    counts = _write_all(ready, toolchain, on_written)
     if failures:
         raise SpeechError(list(dict.fromkeys(failures)))
     written = tuple(session.target for session, _ in ready)
@@ -165,13 +164,12 @@ def _write_all(
     ready: list[tuple[Session, dict[str, Clip]]],
     toolchain: Toolchain,
     on_written: Callable[[Path], None],
-    shape: ClipShaper | None,
 ) -> ChunkCounts:
     jobs = max(1, min(toolchain.jobs, len(ready)))
     total = ChunkCounts()
     if jobs == 1:
         for session, clips in ready:
-            total += write_session(session, clips, toolchain.encoder, shape)
+            total += write_session(session, clips, toolchain.encoder)
             on_written(session.target)
         return total
     # Sessions are written by worker processes started fresh ("spawn"): no engine state or
@@ -184,21 +182,15 @@ def _write_all(
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         # Longest first, so that no long session starts last while the other workers idle.
         longest_first = sorted(range(len(ready)), key=lambda index: -ready[index][0].script.total)
-        futures = {
-            index: pool.submit(write_session, *ready[index], toolchain.encoder, shape) for index in longest_first
-        }
+        futures = {index: pool.submit(write_session, *ready[index], toolchain.encoder) for index in longest_first}
         for index, (session, _clips) in enumerate(ready):
             total += futures[index].result()
             on_written(session.target)
     return total
 
 
-def write_session(
-    session: Session, clips: dict[str, Clip], encoder: ChunkEncoder | None, shape: ClipShaper | None = None
-) -> ChunkCounts:
-    """Shape the clips, then write the session's MP3 into place atomically."""
-    if shape is not None:
-        clips = shape(session.script, clips)
+def write_session(session: Session, clips: dict[str, Clip], encoder: ChunkEncoder | None) -> ChunkCounts:
+    """Write the session's MP3 into place atomically."""
     with atomic_file(session.target) as file:
         return write_mp3(file, session.script, clips, encoder)
 

@@ -25,7 +25,7 @@ CLIP_FORMAT = 2
 # Bump when what a chunk's samples are made of, or how its frames are cut, changes.
 CHUNK_FORMAT = 1
 # Bump when anything else that shapes a published episode's files changes.
-EPISODE_FORMAT = 1
+EPISODE_FORMAT = 2
 # Bump when the hold tones (audio/tones.py) sound different.
 TONE_FORMAT = 1
 
@@ -68,6 +68,10 @@ class BuildSettings:
         """Key a recorded clip by its file's content, the decoder, the clip format and the level it is set to."""
         material = [self.clip_format, SAMPLE_RATE, "recorded", self.encoder, asdict(self.loudness), level_lufs]
         return _digest([*material, file_digest])
+
+    def leveled_clip_key(self, clip_key: str) -> str:
+        """Key a clip set to the loudness target (what publish places) by the clip's own key."""
+        return _digest([self.clip_format, SAMPLE_RATE, "leveled", asdict(self.loudness), clip_key])
 
     def tone_key(self, name: str) -> str:
         """Key a tone's clip by its name, what makes it and the clip format."""

@@ -92,10 +92,12 @@ class ClipProvider:
         self.decode = decode
         self._speakers: dict[str, Speaker] = {}
 
-    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]]) -> GatheredClips:
+    def clips_for(self, sessions: list[tuple[CueScript, VoiceProfile]], leveled: bool = False) -> GatheredClips:
         """Return {clip name: clip} for each session, or the errors that keep it from being made.
 
         Every unique clip is made once; a clip that cannot be made fails only its sessions.
+        With `leveled`, every spoken or recorded clip is set to the loudness target, once, and
+        cached so: tones keep their own soft level.
         """
         spoken: dict[str, tuple[str, VoiceProfile]] = {}
         recorded: dict[str, tuple[Recording, float] | SpeechError] = {}
@@ -126,6 +128,11 @@ class ClipProvider:
         clips: dict[str, Clip | SpeechError] = {
             key: found for key, found in recorded.items() if isinstance(found, SpeechError)
         }
+        if leveled:
+            for key in [*spoken, *recorded]:
+                if key not in clips and (found := self.cache.load(self.settings.leveled_clip_key(key))) is not None:
+                    clips[key] = found
+            to_level = [key for key in [*spoken, *recorded] if key not in clips]
         for key in [*spoken, *recorded, *tones]:
             if key not in clips and (found := self.cache.load(key)) is not None:
                 clips[key] = found
@@ -135,6 +142,8 @@ class ClipProvider:
         clips.update(
             {key: self._keep(key, self._recorded(found)) for key, found in recorded.items() if key not in clips}
         )
+        if leveled:
+            clips.update({key: self._leveled(key, clips[key]) for key in to_level})
         return GatheredClips(
             [_session_clips(names, clips) for names in names_per_session],
             synthesized=len(made),
@@ -185,6 +194,14 @@ class ClipProvider:
             return found
         recording, level = found
         return recorded_clip(recording, level, self.settings.loudness, self.decode)
+
+    def _leveled(self, key: str, clip: Clip | SpeechError) -> Clip | SpeechError:
+        """Set a clip to the loudness target and cache it under its leveled key."""
+        if isinstance(clip, SpeechError):
+            return clip
+        from pelvicvoice.audio.loudness import leveled_clip  # numpy: loaded only when a clip must be leveled
+
+        return self._keep(self.settings.leveled_clip_key(key), leveled_clip(clip, self.settings.loudness))
 
     def _keep(self, key: str, clip: Clip | SpeechError) -> Clip | SpeechError:
         """Cache a clip that was made; an error is only passed on."""

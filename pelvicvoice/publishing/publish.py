@@ -6,13 +6,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 
-from pelvicvoice.audio.loudness import normalized_clips
 from pelvicvoice.build import Session, Toolchain, expand_sessions, write_sessions
 from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.mp3.frames import decoded_samples
+from pelvicvoice.mp3.splice import ChunkCounts
 from pelvicvoice.mp3.tags import id3_size, session_tags
 from pelvicvoice.output import write_if_changed
 from pelvicvoice.publishing.cover import cover_pixels, png_bytes
@@ -34,6 +33,7 @@ class PublishReport:
     reused: int
     feeds: tuple[Path, ...]
     seconds: float
+    chunks: ChunkCounts  # of the episodes written: MP3 chunks encoded, and taken from the cache
 
 
 def publish(
@@ -53,9 +53,9 @@ def publish(
     manifest = _read_manifest(manifest_path)
     keys = {_relative(session): episode_key(toolchain, session) for session in sessions}
     stale = [s for s in sessions if manifest.get(_relative(s)) != keys[_relative(s)] or not s.target.is_file()]
+    chunks = ChunkCounts()
     if stale:
-        shape = partial(normalized_clips, target=toolchain.settings.loudness)
-        write_sessions(stale, toolchain, on_written, shape)
+        chunks = write_sessions(stale, toolchain, on_written, leveled=True).chunks
     _write_text(manifest_path, json.dumps(keys, indent=1, sort_keys=True) + "\n")
     write_if_changed(out_dir / "cover.png", png_bytes(cover_pixels()))
     by_feed: dict[FeedPlace, list[tuple[ScheduledEpisode, Session]]] = {}
@@ -68,7 +68,7 @@ def publish(
         out_dir / "index.html", index_html([(feed, place.page) for feed, place in zip(feeds, places, strict=True)])
     )
     feed_files = tuple(out_dir / place.feed_file for place in places)
-    return PublishReport(len(stale), len(sessions) - len(stale), feed_files, time.perf_counter() - started)
+    return PublishReport(len(stale), len(sessions) - len(stale), feed_files, time.perf_counter() - started, chunks)
 
 
 @dataclass(frozen=True)
