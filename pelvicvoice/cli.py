@@ -23,6 +23,8 @@ from pelvicvoice.script.formats import FORMATTERS
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
 ENGINE_HELP = "speak every language with this engine, e.g. espeak-ng (its voices/<lang>.<engine>.yaml profile)"
+START_HELP = "a plan's first day; feed dates and reminders follow it (default: SOURCE_DATE_EPOCH, else 2026-01-05)"
+REMINDERS_HELP = "times of day a plan's calendar, <lang>/reminders.ics, reminds at (default: 08:00,13:00,20:00)"
 # Problems with what was asked for are named by the options that asked for it.
 COMMAND_LINE = Wording(setting="--set {}", level="--level {}")
 tones_option = click.option(
@@ -178,6 +180,8 @@ def show_plan_command(plan: str, language: str | None) -> None:
 @click.option("--lang", "languages", multiple=True, help="only these languages (default: all)")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None, help="worker processes (default: one per core)")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--start", "first_day", metavar="YYYY-MM-DD", help=START_HELP)
+@click.option("--reminders", metavar="HH:MM[,HH:MM...]", help=REMINDERS_HELP)
 @tones_option
 def publish_command(
     sources: tuple[str, ...],
@@ -186,20 +190,25 @@ def publish_command(
     languages: tuple[str, ...],
     jobs: int | None,
     cache_dir: Path | None,
+    first_day: str | None,
+    reminders: str | None,
     tones: bool | None,
 ) -> None:
     """Publish a plan, or programs (default: the whole library), as podcast feeds and a site."""
     from pelvicvoice.publishing.episodes import choose_episodes, start_date
     from pelvicvoice.publishing.publish import publish
+    from pelvicvoice.publishing.reminders import calendars_for
 
     library = _library()
-    episodes, texts = choose_episodes(library, sources, languages, start_date(dict(os.environ)))
+    start = start_date(dict(os.environ), first_day)
+    episodes, texts = choose_episodes(library, sources, languages, start)
+    calendars = calendars_for(library, sources, languages, start, reminders, base_url)
     episodes = [replace(episode, request=replace(episode.request, tones=tones)) for episode in episodes]
     toolchain = make_toolchain(library, cache_dir or default_cache_dir(), jobs=jobs)
     with toolchain, _progress(len(episodes)) as advance:
-        report = publish(episodes, texts, toolchain, out_dir, base_url, advance)
-    for feed in report.feeds:
-        click.echo(str(feed))
+        report = publish(episodes, texts, toolchain, out_dir, base_url, advance, calendars)
+    for path in (*report.feeds, *report.calendars):
+        click.echo(str(path))
     click.echo(
         f"{report.written} episodes written, {report.reused} reused, {len(report.feeds)} feeds, {report.seconds:.1f} s",
         err=True,

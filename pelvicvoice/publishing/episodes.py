@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.phrases import feed_texts
@@ -16,6 +17,7 @@ from pelvicvoice.model import SessionRequest
 
 # Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
 DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/episodes")
 
 
@@ -29,8 +31,19 @@ class ScheduledEpisode:
     feed: str | None  # the feed it is published in: None for the main one (a plan's is always that)
 
 
-def start_date(environment: dict[str, str]) -> datetime:
-    """Return the first publication date: SOURCE_DATE_EPOCH if set, else DEFAULT_START."""
+def start_date(environment: dict[str, str], first_day: str | None = None) -> datetime:
+    """Return the first publication date: first_day (--start YYYY-MM-DD), else SOURCE_DATE_EPOCH, else DEFAULT_START.
+
+    A first day is published at DEFAULT_START's time of day, so its date is the same from UTC-6 to UTC+17.
+    """
+    if first_day is not None:
+        try:
+            return datetime.combine(date.fromisoformat(_DAY.match(first_day)[0]), DEFAULT_START.timetz())
+        except (TypeError, ValueError) as error:  # no match; a day that does not exist, like 2026-02-30
+            reason = f" ({error})" if isinstance(error, ValueError) else ""
+            raise DefinitionError.at(
+                Location("--start"), f"{first_day!r} is not a date{reason}; write YYYY-MM-DD, e.g. 2026-03-02"
+            ) from None
     epoch = environment.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         return DEFAULT_START
@@ -50,7 +63,7 @@ def episodes_from_programs(
             requests.extend(make_requests(library, (name,), languages or ("all",), (), level))
     return [
         ScheduledEpisode(
-            _named(request), start + timedelta(minutes=index), session_title(request), request.program.feed
+            named_episode(request), start + timedelta(minutes=index), session_title(request), request.program.feed
         )
         for index, request in enumerate(requests)
     ]
@@ -70,7 +83,7 @@ def episodes_from_plan(
         week_start = start + timedelta(weeks=phase.first_week - 1)
         for index, (entry, requests) in enumerate(zip(phase.entries, entries, strict=True)):
             for request in requests:
-                named = _named(request)
+                named = named_episode(request)
                 key = (named.language, named.file_stem)
                 first_seen.setdefault(key, (named, week_start + timedelta(minutes=index)))
                 earlier = spans.setdefault(key, [])
@@ -155,7 +168,7 @@ def _changed_settings(request: SessionRequest) -> list[tuple[str, float | int]]:
     return [(name, value) for name, value in sorted(request.parameters.items()) if value != defaults[name]]
 
 
-def _named(request: SessionRequest) -> SessionRequest:
+def named_episode(request: SessionRequest) -> SessionRequest:
     """Name an episode by its program, level and changed settings: stable across rebuilds."""
     changed = [f"{name}{value:g}" for name, value in _changed_settings(request)]
     if request.level:

@@ -17,7 +17,8 @@ from pelvicvoice.output import write_if_changed
 from pelvicvoice.publishing.cover import cover_pixels, png_bytes
 from pelvicvoice.publishing.episodes import FeedTexts, ScheduledEpisode, episode_guid
 from pelvicvoice.publishing.feed import Episode, Feed, Transcript, feed_xml
-from pelvicvoice.publishing.site import EpisodePage, index_html, language_html
+from pelvicvoice.publishing.reminders import ReminderCalendar, calendar_ics, webcal_url
+from pelvicvoice.publishing.site import CalendarLink, EpisodePage, index_html, language_html
 from pelvicvoice.script.formats import chapters_json, to_json, to_srt, to_vtt, transcript_json
 
 MANIFEST = ".pelvicvoice-episodes.json"
@@ -32,6 +33,7 @@ class PublishReport:
     written: int
     reused: int
     feeds: tuple[Path, ...]
+    calendars: tuple[Path, ...]
     seconds: float
     chunks: ChunkCounts  # of the episodes written: MP3 chunks encoded, and taken from the cache
 
@@ -43,8 +45,12 @@ def publish(
     out_dir: Path,
     base_url: str,
     on_written: Callable[[Path], None] = lambda path: None,
+    calendars: tuple[ReminderCalendar, ...] = (),
 ) -> PublishReport:
-    """Build every changed episode's MP3, then write each episode's files, a feed and page per feed, an index."""
+    """Build every changed episode's MP3, then write each episode's files, a feed and page per feed, an index.
+
+    A plan's calendars (reminders.calendars_for) are written beside its feeds and linked from their pages.
+    """
     started = time.perf_counter()
     base_url = base_url.rstrip("/") + "/"
     # Expanded once: the same sessions are keyed, built (where stale) and described in the feeds.
@@ -63,12 +69,21 @@ def publish(
         place = FeedPlace(episode.request.language, episode.feed)
         by_feed.setdefault(place, []).append((episode, session))
     places = sorted(by_feed, key=lambda place: (place.language, place.feed is not None, place.feed or ""))
-    feeds = [_publish_feed(place, by_feed[place], toolchain, out_dir, base_url, feed_texts) for place in places]
+    for calendar in calendars:
+        write_if_changed(out_dir / calendar.file, calendar_ics(calendar))
+    by_language = {calendar.language: calendar for calendar in calendars}
+    feeds = [
+        _publish_feed(place, by_feed[place], toolchain, out_dir, base_url, feed_texts, by_language.get(place.language))
+        for place in places
+    ]
     _write_text(
         out_dir / "index.html", index_html([(feed, place.page) for feed, place in zip(feeds, places, strict=True)])
     )
     feed_files = tuple(out_dir / place.feed_file for place in places)
-    return PublishReport(len(stale), len(sessions) - len(stale), feed_files, time.perf_counter() - started, chunks)
+    calendar_files = tuple(out_dir / calendar.file for calendar in calendars)
+    return PublishReport(
+        len(stale), len(sessions) - len(stale), feed_files, calendar_files, time.perf_counter() - started, chunks
+    )
 
 
 @dataclass(frozen=True)
@@ -110,8 +125,9 @@ def _publish_feed(
     out_dir: Path,
     base_url: str,
     feed_texts: FeedTexts,
+    calendar: ReminderCalendar | None,
 ) -> Feed:
-    """Write one feed's episode files, the feed and its page; return the feed."""
+    """Write one feed's episode files, the feed and its page (with the link to its calendar); return the feed."""
     language = place.language
     folder = out_dir / language
     items, page_entries = [], []
@@ -137,8 +153,13 @@ def _publish_feed(
         episodes=tuple(items),
     )
     write_if_changed(out_dir / place.feed_file, feed_xml(feed))
-    label = toolchain.library.catalogs[language].phrases["site_transcript"]
-    _write_text(out_dir / place.page_file, language_html(feed, page_entries, label, f"{place.stem}.xml"))
+    phrases = toolchain.library.catalogs[language].phrases
+    link = None
+    if calendar is not None and place.feed is None:
+        url = f"{base_url}{calendar.file}"
+        link = CalendarLink(phrases["site_reminders"], webcal_url(url), url)
+    page = language_html(feed, page_entries, phrases["site_transcript"], f"{place.stem}.xml", link)
+    _write_text(out_dir / place.page_file, page)
     return feed
 
 

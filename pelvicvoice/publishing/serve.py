@@ -24,6 +24,7 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".png": "image/png",
+    ".ics": "text/calendar; charset=utf-8",
 }
 
 

@@ -65,7 +65,22 @@ def index_html(feeds: list[tuple[Feed, str]]) -> str:
     return _page("en", "pelvicvoice", body)
 
 
-def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str, feed_file: str = "feed.xml") -> str:
+@dataclass(frozen=True)
+class CalendarLink:
+    """A plan's reminders: subscribed to as webcal://, or fetched over http(s)."""
+
+    label: str
+    webcal_url: str
+    url: str
+
+
+def language_html(
+    feed: Feed,
+    episodes: list[EpisodePage],
+    transcript_label: str,
+    feed_file: str = "feed.xml",
+    calendar: CalendarLink | None = None,
+) -> str:
     """Render a language's page: each episode with a player, chapter buttons and its transcript."""
     articles = []
     for episode in episodes:
@@ -90,9 +105,15 @@ def language_html(feed: Feed, episodes: list[EpisodePage], transcript_label: str
             f'<details><summary>{escape(transcript_label)}</summary><ol class="transcript">{lines}</ol></details>'
             "</article>"
         )
+    reminders = ""
+    if calendar is not None:
+        reminders = (
+            f' <a class="feed" href="{escape(calendar.webcal_url)}">{escape(calendar.label)}</a>'
+            f' <a href="{escape(calendar.url)}">.ics</a>'
+        )
     body = (
         f'<header><img src="../cover.png" alt=""><h1>{escape(feed.title)}</h1>'
-        f'<p>{escape(feed.description)}</p><a class="feed" href="{escape(feed_file)}">RSS</a></header>\n'
+        f'<p>{escape(feed.description)}</p><a class="feed" href="{escape(feed_file)}">RSS</a>{reminders}</header>\n'
         + "\n".join(articles)
     )
     return _page(feed.language, feed.title, body)
