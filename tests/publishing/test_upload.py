@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import re
 import socket
 import urllib.request
@@ -20,6 +21,7 @@ from pelvicvoice.errors import OutputError
 from pelvicvoice.publishing.episodes import choose_episodes, start_date
 from pelvicvoice.publishing.publish import MANIFEST, publish
 from pelvicvoice.publishing.upload import upload_site
+from pelvicvoice.publishing.upload_plan import RemoteObject, local_files, object_headers, plan_upload
 
 from conftest import run_cli, write
 
@@ -115,6 +117,36 @@ def put_keys(lines: list[str], bucket: str) -> list[str]:
     return [line.removeprefix(f"put s3://{bucket}/site/") for line in lines if line.startswith("put ")]
 
 
+def test_the_plan_puts_what_differs_in_content_or_headers_media_first_and_deletes_only_when_asked(tmp_path):
+    site = tmp_path / "site"
+    for key, text in {
+        "cover.png": "png", "en/a.mp3": "audio", "en/a.vtt": "WEBVTT", "en/feed.xml": "<rss/>",
+        "en/index.html": "<p>", "index.html": "<p>index", MANIFEST: "{}", "en/.a.mp3.host.1.ab.part": "half",
+    }.items():  # fmt: skip
+        write(site / key, text)
+    local = {file.key: file for file in local_files(site)}
+    assert sorted(local) == ["cover.png", "en/a.mp3", "en/a.vtt", "en/feed.xml", "en/index.html", "index.html"]
+
+    def there(key: str, sha256: str | None = None, headers: tuple[str, str] | None = None) -> RemoteObject:
+        file = local[key]
+        return RemoteObject(key, file.size, sha256 or file.sha256, *(headers or object_headers(key)))
+
+    remote = {
+        "en/a.mp3": there("en/a.mp3"),
+        "cover.png": there("cover.png"),
+        "en/a.vtt": there("en/a.vtt", sha256="0" * 64),  # same size, other content
+        "en/feed.xml": RemoteObject("en/feed.xml", 99),
+        "en/index.html": there("en/index.html", headers=("text/html", "max-age=31536000")),
+        "en/old.mp3": RemoteObject("en/old.mp3", 5),
+    }
+    plan = plan_upload(local.values(), remote, delete=False)
+    assert [(put.file.key, put.reason) for put in plan.puts] == [
+        ("en/a.vtt", "changed"), ("en/feed.xml", "changed"), ("en/index.html", "headers"), ("index.html", "new"),
+    ]  # fmt: skip
+    assert (plan.unchanged, plan.deletes) == (2, ())
+    assert plan_upload(local.values(), remote, delete=True).deletes == ("en/old.mp3",)
+
+
 def test_upload_writes_the_site_with_its_headers_then_only_what_changed(endpoint, publisher, tmp_path):
     site = publisher(tmp_path / "site")
     bucket = new_bucket(endpoint)
@@ -151,7 +183,8 @@ def test_upload_writes_the_site_with_its_headers_then_only_what_changed(endpoint
 
     publisher(site, wording="slowly and softly")
     changed = {key for key, data in snapshot(site).items() if key != MANIFEST and local[key] != data}
-    assert {"en/mine.mp3", "en/mine.vtt", "en/feed.xml", "en/index.html"} <= changed
+    mine = {f"en/mine{ext}" for ext in (".mp3", ".vtt", ".srt", ".transcript.json")}
+    assert changed == mine | {"en/feed.xml", "en/index.html"}  # not its chapters, the other episode, the cover
     assert "en/quick-squeezes.mp3" not in changed and "cover.png" not in changed
     lines.clear()
     third = upload_site(site, f"s3://{bucket}/site", endpoint, on_step=lines.append)
@@ -190,6 +223,10 @@ def test_an_interrupted_upload_leaves_the_old_site_whole_and_the_next_one_finish
         linked = [e.get("url") for e in feed.iter() if e.get("url", "").startswith(BASE)]
         assert len(linked) == 2 * 5  # per episode: enclosure, chapters, three transcripts
         assert all(url.removeprefix(BASE + "/") in halfway for url in linked)
+        page = halfway["en/index.html"].decode()
+        relative = [link for link in re.findall(r'(?:src|href)="([^"#:]+)"', page)]
+        assert len(relative) >= 2 * 2 + 2  # per episode audio and captions; the cover and the feed
+        assert all(posixpath.normpath(f"en/{link}") in halfway for link in relative)
         finished = upload_site(site, f"s3://{bucket}/site", endpoint)
         assert 0 < finished.written < len(changed)
         assert remote(endpoint, bucket) == new
@@ -239,6 +276,8 @@ def test_upload_through_the_command_line_prints_each_object_and_a_summary(endpoi
     assert re.fullmatch(r"14 objects written \(\d+\.\d MB\), 0 unchanged, 0 deleted, \d+\.\d s\n", result.stderr)
     again = run_cli("upload", str(site), f"s3://{bucket}/site", "--endpoint-url", endpoint)
     assert again.stdout == "" and "0 objects written (0.0 MB), 14 unchanged" in again.stderr
+    for shown in (result.stdout, result.stderr, again.stderr):
+        assert KEY_ID not in shown and SECRET not in shown
 
 
 @pytest.fixture
