@@ -7,6 +7,8 @@ import json
 import posixpath
 import re
 import socket
+import subprocess
+import sys
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
@@ -23,7 +25,7 @@ from pelvicvoice.publishing.publish import MANIFEST, publish
 from pelvicvoice.publishing.upload import upload_site
 from pelvicvoice.publishing.upload_plan import RemoteObject, local_files, object_headers, plan_upload
 
-from conftest import run_cli, write
+from conftest import CliResult, run_cli, write
 
 BASE = "http://127.0.0.1:8000"
 KEY_ID, SECRET = "AKIAPELVICVOICETEST", "pelvicvoice-test-secret-never-printed"
@@ -359,3 +361,17 @@ def test_a_missing_bucket_an_unreachable_store_and_no_credentials_are_one_line_e
     assert_one_error_line(not_s3, "error: https://example.org/site: not an object storage address")
     no_site = run_cli("upload", str(tmp_path / "unpublished"), "s3://bucket/site")
     assert_one_error_line(no_site, f"error: {tmp_path / 'unpublished'}: no such folder; publish first")
+    monkeypatch.setenv("AWS_PROFILE", "nobody")
+    no_profile = run_cli("upload", str(site), "s3://bucket/site", "--endpoint-url", endpoint)
+    assert_one_error_line(no_profile, "error: s3://bucket/site: profile 'nobody' not found; check AWS_PROFILE")
+
+
+def test_without_the_s3_extra_upload_says_which_extra_to_install(publisher, tmp_path):
+    site = publisher(tmp_path / "site")
+    hidden = "import sys; sys.modules['boto3'] = None; from pelvicvoice.cli import main; main()"
+    process = subprocess.run(
+        [sys.executable, "-c", hidden, "upload", str(site), "s3://bucket/site"], capture_output=True, text=True
+    )
+    result = CliResult(process.returncode, process.stdout, process.stderr)
+    assert_one_error_line(result, "error: s3://bucket/site: boto3 is not installed; install the S3 client with: pip "
+                          "install 'pelvicvoice[s3]'")  # fmt: skip
