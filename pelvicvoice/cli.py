@@ -206,29 +206,17 @@ def publish_command(
     )
 
 
-@cli.command(
-    "upload",
-    epilog="Credentials and region come from boto3's usual chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-    "AWS_PROFILE, ~/.aws. Needs the s3 extra: pip install 'pelvicvoice[s3]'.",
-)
-@click.argument("places", nargs=-1, required=True, metavar="[SITE_DIR] s3://BUCKET/PREFIX")
+@cli.command("upload")
+@click.argument("site_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("destination", metavar="s3://BUCKET/PREFIX")
 @click.option("--endpoint-url", default=None, help="an S3-compatible store's URL (default: $AWS_ENDPOINT_URL, or AWS)")
 @click.option("--delete", is_flag=True, help="then delete the objects under the prefix that the folder no longer has")
 @click.option("--dry-run", is_flag=True, help="say what would be written and deleted; write nothing")
-def upload_command(places: tuple[str, ...], endpoint_url: str | None, delete: bool, dry_run: bool) -> None:
-    """Upload a published folder (default output/site) to S3-compatible storage: what changed, feeds last."""
+def upload_command(site_dir: Path, destination: str, endpoint_url: str | None, delete: bool, dry_run: bool) -> None:
+    """Upload a published folder to S3-compatible storage: what changed, feeds last (AWS_* credentials; s3 extra)."""
     from pelvicvoice.publishing.upload import upload_site
 
-    if len(places) > 2:
-        raise click.UsageError("give at most a folder and an s3:// address")
-    site_dir, destination = (Path("output/site"), *places) if len(places) == 1 else (Path(places[0]), places[1])
-    report = upload_site(site_dir, destination, endpoint_url, delete, dry_run, click.echo)
-    verb = "to write" if dry_run else "written"
-    click.echo(
-        f"{report.written} objects {verb} ({report.bytes_written / 1e6:.1f} MB), {report.unchanged} unchanged, "
-        f"{report.deleted} {'to delete' if dry_run else 'deleted'}, {report.seconds:.1f} s",
-        err=True,
-    )
+    click.echo(upload_site(site_dir, destination, endpoint_url, delete, dry_run, click.echo).summary(), err=True)
 
 
 @cli.command("serve")

@@ -49,6 +49,15 @@ class UploadReport:
     unchanged: int
     deleted: int
     seconds: float
+    dry_run: bool
+
+    def summary(self) -> str:
+        """Say in one line what was written (or would be) and deleted."""
+        wrote, deleted = ("to write", "to delete") if self.dry_run else ("written", "deleted")
+        return (
+            f"{self.written} objects {wrote} ({self.bytes_written / 1e6:.1f} MB), {self.unchanged} unchanged, "
+            f"{self.deleted} {deleted}, {self.seconds:.1f} s"
+        )
 
 
 def upload_site(
@@ -80,6 +89,7 @@ def upload_site(
         plan.unchanged,
         len(plan.deletes),
         time.perf_counter() - started,
+        dry_run,
     )
 
 
