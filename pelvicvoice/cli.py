@@ -19,6 +19,7 @@ from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.requests import Wording, make_requests
 from pelvicvoice.definitions.voices import VoiceChoice
 from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
+from pelvicvoice.progress import ProgressBar
 from pelvicvoice.script.formats import FORMATTERS
 
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
@@ -113,7 +114,7 @@ def build_command(
     requests = make_requests(library, programs, languages, assignments, level, wording=COMMAND_LINE)
     requests = [replace(request, tones=tones) for request in requests]
     toolchain = make_toolchain(library, cache_dir or default_cache_dir(), voice_pack, jobs)
-    with toolchain, _progress(len(requests)) as advance:
+    with toolchain, ProgressBar(len(requests)) as advance:
 
         def written(path: Path) -> None:
             advance(path)
@@ -205,7 +206,7 @@ def publish_command(
     calendars = calendars_for(library, sources, languages, start, reminders, base_url)
     episodes = [replace(episode, request=replace(episode.request, tones=tones)) for episode in episodes]
     toolchain = make_toolchain(library, cache_dir or default_cache_dir(), jobs=jobs)
-    with toolchain, _progress(len(episodes)) as advance:
+    with toolchain, ProgressBar(len(episodes)) as advance:
         report = publish(episodes, texts, toolchain, out_dir, base_url, advance, calendars)
     for path in (*report.feeds, *report.calendars):
         click.echo(str(path))
@@ -213,6 +214,19 @@ def publish_command(
         f"{report.written} episodes written, {report.reused} reused, {len(report.feeds)} feeds, {report.seconds:.1f} s",
         err=True,
     )
+
+
+@cli.command("upload")
+@click.argument("site_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("destination", metavar="s3://BUCKET/PREFIX")
+@click.option("--endpoint-url", default=None, help="an S3-compatible store's URL (default: $AWS_ENDPOINT_URL, or AWS)")
+@click.option("--delete", is_flag=True, help="then delete the objects under the prefix that the folder no longer has")
+@click.option("--dry-run", is_flag=True, help="say what would be written and deleted; write nothing")
+def upload_command(site_dir: Path, destination: str, endpoint_url: str | None, delete: bool, dry_run: bool) -> None:
+    """Upload a published folder to S3-compatible storage: what changed, feeds last (AWS_* credentials; s3 extra)."""
+    from pelvicvoice.publishing.upload import upload_site
+
+    click.echo(upload_site(site_dir, destination, endpoint_url, delete, dry_run, click.echo).summary(), err=True)
 
 
 @cli.command("serve")
@@ -266,24 +280,6 @@ def _voice_choice(library: Library, engine: str | None, voice: str | None, rate:
             known = ", ".join(sorted(library.engines))
             raise DefinitionError.at(Location(f"--engine {engine}"), f"unknown engine; use one of {known}")
     return VoiceChoice(engine, voice, rate, origin)
-
-
-class _progress:
-    """Show a progress bar over sessions on a terminal; stay silent in pipes and logs."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-
-    def __enter__(self):
-        if sys.stderr.isatty() and self.total > 1:
-            self.bar = click.progressbar(length=self.total, label="building", file=sys.stderr)
-            self.bar.__enter__()
-        return lambda path: self.bar.update(1) if self.bar else None
-
-    def __exit__(self, *exc_info):
-        if self.bar:
-            self.bar.__exit__(*exc_info)
 
 
 def main() -> None:

@@ -28,6 +28,11 @@ _TYPES = {
 }
 
 
+def content_type(path: str | os.PathLike[str]) -> str:
+    """Return the Content-Type a published file is served with."""
+    return _TYPES.get(Path(path).suffix.lower()) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+
+
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     """Return the (first, last) bytes a single-range Range header asks for, or None for all.
 
@@ -55,7 +60,7 @@ class _Handler(SimpleHTTPRequestHandler):
     """Static files with Accept-Ranges, 206 Partial Content and podcast MIME types."""
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
-        return _TYPES.get(Path(path).suffix.lower()) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+        return content_type(path)
 
     def send_head(self):  # noqa: ANN201 - the base class's own protocol
         self._remaining = None
