@@ -15,6 +15,7 @@ CLIP_INPUTS = {"engines", "clip_format"}
 CHUNK_INPUTS = {"encoder", "chunk_format"}
 RECORDED_INPUTS = {"encoder", "clip_format", "loudness"}  # the decoder, the trimming, the level it is set to
 TONE_INPUTS = {"clip_format", "tones"}
+LEVELED_INPUTS = CLIP_INPUTS | {"loudness"}  # a published clip: the clip, and the level it is set to
 
 
 def changed(settings: BuildSettings, name: str) -> BuildSettings:
@@ -43,14 +44,19 @@ def test_changing_one_input_changes_every_key_that_depends_on_it(tone_library, n
             s.episode_key("script", "voice", "tags"),
             s.recorded_clip_key("0" * 64, -17.0),
             s.tone_key("tone:start"),
+            s.leveled_clip_key(s.clip_key(profile, "Relax.")),
         )
 
-    (clip, chunk, episode, recorded, tone), (clip2, chunk2, episode2, recorded2, tone2) = keys(settings), keys(other)
+    (clip, chunk, episode, recorded, tone, leveled), (clip2, chunk2, episode2, recorded2, tone2, leveled2) = (
+        keys(settings),
+        keys(other),
+    )
     assert (clip != clip2) == (name in CLIP_INPUTS), "clip key"
     assert (chunk != chunk2) == (name in CHUNK_INPUTS), "chunk key"
     assert episode != episode2, "the episode key depends on every setting"
     assert (recorded != recorded2) == (name in RECORDED_INPUTS), "recorded clip key"
     assert (tone != tone2) == (name in TONE_INPUTS), "tone key"
+    assert (leveled != leveled2) == (name in LEVELED_INPUTS), "leveled clip key"
 
 
 def test_recorded_and_tone_keys_follow_their_content(tone_library):
