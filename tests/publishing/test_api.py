@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -177,3 +181,25 @@ def test_a_warm_request_is_answered_from_the_cache_without_an_engine(tone_librar
         assert ask(port, f"/sessions/intensive.mp3?{QUERY}").body == first
         assert state.renderer.rendered == 0
     assert not log.exists()
+
+
+def test_the_api_command_serves_what_show_prints(tmp_path):
+    env = dict(os.environ, PELVICVOICE_CACHE=str(tmp_path / "cache"))
+    command = [sys.executable, "-m", "pelvicvoice", "api", "--port", "0"]
+    process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        for line in process.stderr:
+            if match := re.search(r"running on http://127\.0\.0\.1:(\d+)", line):
+                port = int(match.group(1))
+                break
+        assert port, "the service did not start"
+        assert ask(port, "/healthz").status == 200
+        shown = run_cli("show", "kegel-basics", "--lang", "nb", "--format", "json")
+        assert ask(port, "/sessions/kegel-basics.json?lang=nb").body.decode() == shown.stdout
+        assert ask(port, "/sessions/kegel-basics.json?set=hold=0").status == 400
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    # On SIGTERM uvicorn finishes the lifespan (the toolchain and its workers are closed) and then dies of it.
+    assert "Application shutdown complete" in process.stderr.read()
