@@ -15,7 +15,6 @@ from pathlib import Path
 
 from anyio import to_thread
 from starlette.applications import Starlette
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -25,7 +24,7 @@ from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.requests import Wording, parse_overrides
 from pelvicvoice.definitions.voices import VoiceChoice
 from pelvicvoice.errors import DefinitionError, Location, OutputError, PelvicvoiceError, Problem
-from pelvicvoice.model import SessionRequest
+from pelvicvoice.model import Program, SessionRequest
 from pelvicvoice.script.formats import to_json
 
 # Problems are named by the query that asked for them: `set=hold=x`, `level=hard`.
@@ -43,6 +42,8 @@ class Renderer:
     """The one toolchain of a running service, and the lock its renders take turns on."""
 
     library: Library
+    # Every built-in program, read and checked once at start-up (a reading takes ~75 ms): only these are served.
+    programs: dict[str, Program]
     toolchain: Toolchain
     choice: VoiceChoice
     folder: Path
@@ -69,17 +70,18 @@ class Renderer:
         return session.target
 
 
-def session_request(library: Library, program: str, query: QueryParams) -> SessionRequest:
-    """Resolve a path's program and a query into a request, as `build PROGRAM --lang --level --set` would."""
-    if program not in library.builtin_ids():
-        raise NotFound(f"no program {program!r}; ask for one of {', '.join(library.builtin_ids())}")
+def session_request(programs: dict[str, Program], request: Request) -> SessionRequest:
+    """Resolve a path's program and its query into a request, as `build PROGRAM --lang --level --set` would."""
+    program, query = request.path_params["program"], request.query_params
+    if program not in programs:
+        raise NotFound(f"no program {program!r}; ask for one of {', '.join(programs)}")
     problems = [Problem(Location(f"?{name}"), UNKNOWN_QUERY) for name in sorted(set(query) - set(QUERY_NAMES))]
     languages = query.getlist("lang")
     if len(languages) > 1:
         problems.append(Problem(Location("?lang"), "give one language"))
     if problems:
         raise DefinitionError(problems)
-    found = library.find(program)
+    found = programs[program]
     language = languages[0] if languages else found.languages[0]
     if language not in found.languages:
         raise NotFound(f"program {program!r} has no {language!r} version; it has {', '.join(found.languages)}")
@@ -96,17 +98,19 @@ def make_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with make_toolchain(library, cache_dir, jobs=jobs) as toolchain:
-            app.state.renderer = Renderer(library, toolchain, choice, cache_dir / "sessions", asyncio.Lock())
+            programs = {name: library.find(name) for name in library.builtin_ids()}
+            folder = cache_dir / "sessions"
+            app.state.renderer = Renderer(library, programs, toolchain, choice, folder, asyncio.Lock())
             yield
 
     async def mp3(request: Request) -> Response:
         renderer: Renderer = request.app.state.renderer
-        session = renderer.session(session_request(library, request.path_params["program"], request.query_params))
+        session = renderer.session(session_request(renderer.programs, request))
         return FileResponse(await renderer.render(session), media_type="audio/mpeg")
 
     async def script(request: Request) -> Response:
         renderer: Renderer = request.app.state.renderer
-        session = renderer.session(session_request(library, request.path_params["program"], request.query_params))
+        session = renderer.session(session_request(renderer.programs, request))
         return Response(to_json(session.script), media_type="application/json")
 
     async def healthz(request: Request) -> Response:
