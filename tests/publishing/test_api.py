@@ -203,3 +203,12 @@ def test_the_api_command_serves_what_show_prints(tmp_path):
         process.wait(timeout=30)
     # On SIGTERM uvicorn finishes the lifespan (the toolchain and its workers are closed) and then dies of it.
     assert "Application shutdown complete" in process.stderr.read()
+
+
+def test_the_engine_workers_live_as_long_as_the_service(service):
+    port, state, log = service
+    for query in ("lang=en", "lang=nl", "lang=en&level=gentle"):
+        assert ask(port, f"/sessions/intensive.mp3?{query}").status == 200
+    assert state.renderer.rendered == 3
+    loads = [line for line in log.read_text().splitlines() if line.startswith("load ")]
+    assert len(loads) == 1
