@@ -25,7 +25,6 @@ from pelvicvoice.script.formats import FORMATTERS
 LANG_HELP = "language code, repeatable; 'all' for every language of the program"
 ENGINE_HELP = "speak every language with this engine, e.g. espeak-ng (its voices/<lang>.<engine>.yaml profile)"
 START_HELP = "a plan's first day; feed dates and reminders follow it (default: SOURCE_DATE_EPOCH, else 2026-01-05)"
-API_HELP = "GET /sessions/PROGRAM.mp3 (or .json)?lang=L&level=NAME&set=NAME=VALUE, the same bytes as build; /healthz"
 REMINDERS_HELP = "times of day a plan's calendar, <lang>/reminders.ics, reminds at (default: 08:00,13:00,20:00)"
 # Problems with what was asked for are named by the options that asked for it.
 COMMAND_LINE = Wording(setting="--set {}", level="--level {}")
@@ -245,10 +244,11 @@ def serve_command(folder: Path, host: str, port: int) -> None:
         server.server_close()
 
 
-@cli.command("api", help=f"Serve sessions rendered on request, cached in $PELVICVOICE_CACHE: {API_HELP}")
+@cli.command("api")
 @click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves other machines too")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 def api_command(host: str, port: int) -> None:
+    """Render sessions on request, as build would: GET /sessions/ID.mp3|.json?lang=L&level=NAME&set=K=V; /healthz."""
     from pelvicvoice.publishing.api import serve_api
 
     serve_api(_library(), default_cache_dir(), host, port)
