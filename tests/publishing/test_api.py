@@ -183,8 +183,10 @@ def test_a_warm_request_is_answered_from_the_cache_without_an_engine(tone_librar
     assert not log.exists()
 
 
-def test_the_api_command_serves_what_show_prints(tmp_path):
-    env = dict(os.environ, PELVICVOICE_CACHE=str(tmp_path / "cache"))
+@contextmanager
+def api_command(cache) -> Iterator[int]:
+    """Run `pelvicvoice api --port 0` as a user would; yield the port it says it listens on."""
+    env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
     command = [sys.executable, "-m", "pelvicvoice", "api", "--port", "0"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
@@ -194,15 +196,30 @@ def test_the_api_command_serves_what_show_prints(tmp_path):
                 port = int(match.group(1))
                 break
         assert port, "the service did not start"
-        assert ask(port, "/healthz").status == 200
-        shown = run_cli("show", "kegel-basics", "--lang", "nb", "--format", "json")
-        assert ask(port, "/sessions/kegel-basics.json?lang=nb").body.decode() == shown.stdout
-        assert ask(port, "/sessions/kegel-basics.json?set=hold=0").status == 400
+        yield port
     finally:
         process.terminate()
         process.wait(timeout=30)
     # On SIGTERM uvicorn finishes the lifespan (the toolchain and its workers are closed) and then dies of it.
     assert "Application shutdown complete" in process.stderr.read()
+
+
+def test_the_api_command_serves_what_show_prints(tmp_path):
+    with api_command(tmp_path / "cache") as port:
+        assert ask(port, "/healthz").status == 200
+        shown = run_cli("show", "kegel-basics", "--lang", "nb", "--format", "json")
+        assert ask(port, "/sessions/kegel-basics.json?lang=nb").body.decode() == shown.stdout
+        assert ask(port, "/sessions/kegel-basics.json?set=hold=0").status == 400
+
+
+@pytest.mark.slow
+def test_the_api_command_sends_the_bytes_the_build_command_writes(tmp_path):
+    with api_command(tmp_path / "api-cache") as port:
+        answer = ask(port, "/sessions/quick-squeezes.mp3?lang=nb&set=reps=3")
+    built = run_cli("build", "quick-squeezes", "--lang", "nb", "--set", "reps=3", "-o", str(tmp_path / "out"),
+                    cache=tmp_path / "build-cache")  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert answer.status == 200 and answer.body == (tmp_path / "out" / "nb" / "quick-squeezes.mp3").read_bytes()
 
 
 def test_the_engine_workers_live_as_long_as_the_service(service):
