@@ -229,3 +229,16 @@ def test_the_engine_workers_live_as_long_as_the_service(service):
     assert state.renderer.rendered == 3
     loads = [line for line in log.read_text().splitlines() if line.startswith("load ")]
     assert len(loads) == 1
+
+
+def test_two_instances_on_one_cache_answer_the_same_new_session_at_once(tone_library, tmp_path):
+    cache = tmp_path / "shared-cache"
+    path = f"/sessions/intensive.mp3?{QUERY}"
+    # Two services, as two hosts behind a load balancer would be (each its own toolchain), on one cache folder.
+    with running(make_app(tone_library, cache, jobs=1)) as (one, _):
+        with running(make_app(tone_library, cache, jobs=1)) as (other, _):
+            with ThreadPoolExecutor(6) as pool:
+                answers = list(pool.map(lambda index: ask((one, other)[index % 2], path), range(6)))
+    assert {answer.status for answer in answers} == {200}
+    assert len({answer.body for answer in answers}) == 1
+    assert [p.name for p in cache.rglob(".*.part")] == []
