@@ -23,7 +23,7 @@ from pelvicvoice.build import Session, Toolchain, expand_sessions, make_toolchai
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.requests import Wording, parse_overrides
 from pelvicvoice.definitions.voices import VoiceChoice
-from pelvicvoice.errors import DefinitionError, Location, OutputError, PelvicvoiceError, Problem
+from pelvicvoice.errors import DefinitionError, Location, OutputError, PelvicvoiceError, Problem, SpeechError
 from pelvicvoice.model import Program, SessionRequest
 from pelvicvoice.script.formats import to_json
 
@@ -131,9 +131,9 @@ async def not_found(request: Request, error: Exception) -> Response:
 
 
 async def bad_request(request: Request, error: Exception) -> Response:
-    """Answer 400 with the command line's messages; 500 when the cache cannot be written."""
+    """Answer 400 with the command line's messages; 500 when the engine or the cache fails, not the request."""
     assert isinstance(error, PelvicvoiceError)
-    status = 500 if isinstance(error, OutputError) else 400
+    status = 500 if isinstance(error, (OutputError, SpeechError)) else 400
     return JSONResponse({"errors": [str(problem) for problem in error.problems]}, status_code=status)
 
 
