@@ -28,11 +28,8 @@ START_HELP = "a plan's first day; feed dates and reminders follow it (default: S
 REMINDERS_HELP = "times of day a plan's calendar, <lang>/reminders.ics, reminds at (default: 08:00,13:00,20:00)"
 # Problems with what was asked for are named by the options that asked for it.
 COMMAND_LINE = Wording(setting="--set {}", level="--level {}")
-tones_option = click.option(
-    "--tones/--no-tones",
-    default=None,
-    help="a tone at the start and end of every hold (default: the program's `tones`)",
-)
+TONES_HELP = "a tone at the start and end of every hold (default: the program's `tones`)"
+tones_option = click.option("--tones/--no-tones", default=None, help=TONES_HELP)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -245,6 +242,16 @@ def serve_command(folder: Path, host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+@cli.command("api")
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0 serves other machines too")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def api_command(host: str, port: int) -> None:
+    """Render sessions on request, as build would: GET /sessions/ID.mp3|.json?lang=L&level=NAME&set=K=V; /healthz."""
+    from pelvicvoice.publishing.api import serve_api
+
+    serve_api(_library(), default_cache_dir(), host, port)
 
 
 @cli.command("voices")
