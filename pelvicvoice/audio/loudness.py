@@ -145,5 +145,4 @@ def leveled_clip(clip: Clip, target: LoudnessTarget) -> Clip:
     loudness = clip_loudness(np.pad(samples, _BLOCK))
     if not math.isfinite(loudness):
         return clip
-    gain = 10 ** ((target.integrated_lufs + target.clip_offset_lu - loudness) / 20)
-    return clip_of(np.clip(np.round(_limited(samples, gain, _ceiling(target))), -32768, 32767))
+    return clip_of(with_gain(samples, target.integrated_lufs + target.clip_offset_lu - loudness, target))
