@@ -155,7 +155,7 @@ def write_sessions(
         raise BuildError(problems)
     counts = _write_all(ready, toolchain, on_written)
     if failures:
-        raise SpeechError(list(dict.fromkeys(failures)))
+        raise SpeechError(failures)
     written = tuple(session.target for session, _ in ready)
     return BuildReport(written, gathered.synthesized, gathered.cached, gathered.recorded, counts)
 
