@@ -28,6 +28,8 @@ CHUNK_FORMAT = 1
 EPISODE_FORMAT = 2
 # Bump when the hold tones (audio/tones.py) sound different.
 TONE_FORMAT = 1
+# Bump when setting a clip's level or limiting its peaks (audio/loudness.py) changes.
+LEVEL_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class BuildSettings:
     chunk_format: int = CHUNK_FORMAT
     episode_format: int = EPISODE_FORMAT
     tones: str = field(default_factory=lambda: f"pydub {distribution_version('pydub')}, tone format {TONE_FORMAT}")
+    leveler: str = field(default_factory=lambda: f"soxr {distribution_version('soxr')}, level format {LEVEL_FORMAT}")
 
     def engine_identity(self, engine: str) -> str:
         """Return the identity of one engine."""
@@ -69,13 +72,13 @@ class BuildSettings:
         )
 
     def recorded_clip_key(self, file_digest: str, level_lufs: float) -> str:
-        """Key a recorded clip by its file's content, the decoder, the clip format and the level it is set to."""
-        material = [self.clip_format, SAMPLE_RATE, "recorded", self.encoder, asdict(self.loudness), level_lufs]
-        return _digest([*material, file_digest])
+        """Key a recorded clip by its file's content, the decoder, the clip format and how it is leveled."""
+        loudness = [asdict(self.loudness), self.leveler, level_lufs]
+        return _digest([self.clip_format, SAMPLE_RATE, "recorded", self.encoder, *loudness, file_digest])
 
     def leveled_clip_key(self, clip_key: str) -> str:
         """Key a clip set to the loudness target (what publish places) by the clip's own key."""
-        return _digest([self.clip_format, SAMPLE_RATE, "leveled", asdict(self.loudness), clip_key])
+        return _digest([self.clip_format, SAMPLE_RATE, "leveled", asdict(self.loudness), self.leveler, clip_key])
 
     def tone_key(self, name: str) -> str:
         """Key a tone's clip by its name, what makes it and the clip format."""

@@ -13,9 +13,9 @@ from pelvicvoice.settings import BuildSettings, LoudnessTarget, current_settings
 
 CLIP_INPUTS = {"engines", "clip_format"}
 CHUNK_INPUTS = {"encoder", "chunk_format"}
-RECORDED_INPUTS = {"encoder", "clip_format", "loudness"}  # the decoder, the trimming, the level it is set to
+RECORDED_INPUTS = {"encoder", "clip_format", "loudness", "leveler"}  # the decoder, the trimming, the level
 TONE_INPUTS = {"clip_format", "tones"}
-LEVELED_INPUTS = CLIP_INPUTS | {"loudness"}  # a published clip: the clip, and the level it is set to
+LEVELED_INPUTS = CLIP_INPUTS | {"loudness", "leveler"}  # a published clip: the clip, and how it is leveled
 
 
 def changed(settings: BuildSettings, name: str) -> BuildSettings:
