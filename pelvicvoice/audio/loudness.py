@@ -62,11 +62,16 @@ def _k_weighting_response(length: int = 4096) -> np.ndarray:
     return _biquad(*high_pass, _biquad(*shelf, impulse))
 
 
+@functools.cache
+def _k_weighting_spectrum(size: int) -> np.ndarray:
+    return np.fft.rfft(_k_weighting_response(), size)
+
+
 def _k_weighted(clip: np.ndarray) -> np.ndarray:
-    response = _k_weighting_response()
-    size = 1 << math.ceil(math.log2(len(clip) + len(response)))
-    spectrum = np.fft.rfft(clip / _FULL_SCALE, size) * np.fft.rfft(response, size)
-    return np.fft.irfft(spectrum, size)[: len(clip) + len(response)]
+    length = len(clip) + len(_k_weighting_response())
+    size = 1 << math.ceil(math.log2(length))
+    spectrum = np.fft.rfft(clip / _FULL_SCALE, size) * _k_weighting_spectrum(size)
+    return np.fft.irfft(spectrum, size)[:length]
 
 
 def _gated_loudness(mean_square: np.ndarray) -> float:
@@ -125,8 +130,9 @@ def _limited(clip: np.ndarray, gain: float, ceiling: float) -> np.ndarray:
     # what any sample needs, and changes smoothly enough not to be heard as distortion.
     window = _LIMITER_WINDOW
     floor = _sliding_minimum(np.pad(needed, window, constant_values=1.0), 2 * window + 1)
-    kernel = np.ones(window) / window
-    smooth = np.convolve(np.pad(floor, (window // 2, window - 1 - window // 2), mode="edge"), kernel, mode="valid")
+    padded = np.pad(floor, (window // 2, window - 1 - window // 2), mode="edge")
+    sums = np.concatenate([[0.0], np.cumsum(padded)])
+    smooth = (sums[window:] - sums[:-window]) / window
     return scaled * np.minimum(smooth, needed)
 
 
