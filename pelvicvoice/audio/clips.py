@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -137,13 +138,19 @@ class ClipProvider:
             if key not in clips and (found := self.cache.load(key)) is not None:
                 clips[key] = found
         made = [key for key in [*spoken, *tones] if key not in clips]
-        clips.update(self._synthesize({key: spoken[key] for key in made if key in spoken}))
-        clips.update({key: self._keep(key, _tone(tones[key])) for key in made if key in tones})
-        clips.update(
-            {key: self._keep(key, self._recorded(found)) for key, found in recorded.items() if key not in clips}
-        )
-        if leveled:
-            clips.update({key: self._leveled(key, clips[key]) for key in to_level})
+        # numpy's FFTs and soxr let go of the GIL: threads trim and level clips on every core,
+        # each as soon as it is spoken, while the engine's workers speak the others.
+        with ThreadPoolExecutor(max(1, self.workers)) as pool:
+            finish = self._leveled if leveled else lambda key, clip: clip
+            synthesized = self._synthesize({key: spoken[key] for key in made if key in spoken}, pool, finish)
+            clips.update({key: self._keep(key, _tone(tones[key])) for key in made if key in tones})
+            clips.update(
+                {key: self._keep(key, self._recorded(found)) for key, found in recorded.items() if key not in clips}
+            )
+            if leveled:
+                rest = [key for key in to_level if key not in synthesized]
+                clips.update(zip(rest, pool.map(self._leveled, rest, [clips[key] for key in rest]), strict=True))
+            clips.update(synthesized)
         return GatheredClips(
             [_session_clips(names, clips) for names in names_per_session],
             synthesized=len(made),
@@ -157,9 +164,14 @@ class ClipProvider:
             speaker.close()
         self._speakers.clear()
 
-    def _synthesize(self, wanted: dict[str, tuple[str, VoiceProfile]]) -> dict[str, Clip | SpeechError]:
-        """Speak every wanted phrase with its profile's engine, then trim, resample and cache it."""
-        made: dict[str, Clip | SpeechError] = {}
+    def _synthesize(
+        self,
+        wanted: dict[str, tuple[str, VoiceProfile]],
+        pool: ThreadPoolExecutor,
+        finish: Callable[[str, Clip | SpeechError], Clip | SpeechError],
+    ) -> dict[str, Clip | SpeechError]:
+        """Speak every wanted phrase with its profile's engine, then trim, resample, cache and finish it in the pool."""
+        made: dict[str, Future[Clip | SpeechError]] = {}
         by_engine: dict[str, list[str]] = {}
         for key, (_text, profile) in wanted.items():
             by_engine.setdefault(profile.engine, []).append(key)
@@ -167,10 +179,18 @@ class ClipProvider:
             engine = self.engines[name]
             if name not in self._speakers:
                 self._speakers[name] = engine.speaker(self.workers, self.cache.folder)
-            spoken = self._speakers[name].synthesize_many([wanted[key] for key in keys])
+
+            def kept(key: str, samples: np.ndarray | SpeechError, rate: int = engine.sample_rate) -> Clip | SpeechError:
+                return finish(key, self._keep_spoken(key, wanted[key], samples, rate))
+
+            def on_spoken(index: int, samples: np.ndarray, keys: list[str] = keys) -> None:
+                made[keys[index]] = pool.submit(kept, keys[index], samples)
+
+            spoken = self._speakers[name].synthesize_many([wanted[key] for key in keys], on_spoken)
             for key, samples in zip(keys, spoken, strict=True):
-                made[key] = self._keep_spoken(key, wanted[key], samples, engine.sample_rate)
-        return made
+                if key not in made:  # an error, or a speaker that does not call on_spoken
+                    made[key] = pool.submit(kept, key, samples)
+        return {key: future.result() for key, future in made.items()}
 
     def _keep_spoken(
         self, key: str, need: tuple[str, VoiceProfile], samples: np.ndarray | SpeechError, rate: int

@@ -27,6 +27,8 @@ SYNTHESIS_ATTEMPTS = 3
 
 # Runs in a worker: speak text with a profile; None when the audio came back incomplete.
 SpeakFunction = Callable[[str, VoiceProfile], "np.ndarray | None"]
+# Runs in the caller as each phrase's samples arrive: the phrase's index and its samples.
+OnSpoken = Callable[[int, "np.ndarray"], None]
 
 
 class WorkerPool:
@@ -57,17 +59,23 @@ class WorkerPool:
         self.initializer = initializer
         self._pool = None
 
-    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]:
-        """Return int16 samples for each (text, profile), in order, or the error that phrase met."""
+    def synthesize_many(
+        self, items: list[tuple[str, VoiceProfile]], on_spoken: OnSpoken = lambda index, samples: None
+    ) -> list[np.ndarray | SpeechError]:
+        """Return int16 samples for each (text, profile), in order, or the error that phrase met.
+
+        on_spoken(index, samples) is called as each phrase's samples arrive, so work on them can
+        start while the others are still spoken.
+        """
         results: list[np.ndarray | SpeechError | None] = [None] * len(items)
         pending = list(range(len(items)))
         attempts = 0
         while pending and attempts < SYNTHESIS_ATTEMPTS:
             if self.fresh_per_phrase:
                 with self._start(min(self.workers, len(pending))) as pool:
-                    in_time = self._speak_all(pool, items, pending, results)
+                    in_time = self._speak_all(pool, items, pending, results, on_spoken)
             else:
-                in_time = self._speak_all(self._long_lived_pool(), items, pending, results)
+                in_time = self._speak_all(self._long_lived_pool(), items, pending, results, on_spoken)
                 if not in_time:
                     self.close()  # a worker that hung may hang again: the rest get fresh workers
             # A round cut short by a hung phrase is not an attempt: that phrase has its error, and
@@ -104,16 +112,22 @@ class WorkerPool:
             self._pool = self._start(self.workers)
         return self._pool
 
-    def _speak_all(self, pool, items, pending: list[int], results: list) -> bool:
+    def _speak_all(self, pool, items, pending: list[int], results: list, on_spoken: OnSpoken) -> bool:
         """Speak the pending items into results; return False when one ran out of time.
 
         Phrases are handed out in order, so the first one to run out of time is the one that
         hangs; whatever is done by then is kept, and the rest is left for fresh workers.
         """
+
+        def keep(index: int, outcome) -> None:
+            results[index] = outcome
+            if outcome is not None and not isinstance(outcome, SpeechError):
+                on_spoken(index, outcome)
+
         jobs = {index: pool.apply_async(self.speak, items[index]) for index in pending}
         for index, job in jobs.items():
             try:
-                results[index] = self._outcome(items[index], job, self.timeout)
+                keep(index, self._outcome(items[index], job, self.timeout))
             except multiprocessing.TimeoutError:
                 text, profile = items[index]
                 results[index] = SpeechError.at(
@@ -122,7 +136,7 @@ class WorkerPool:
                 )
                 for other, later in jobs.items():
                     if results[other] is None and later.ready():
-                        results[other] = self._outcome(items[other], later, 0)
+                        keep(other, self._outcome(items[other], later, 0))
                 return False
         return True
 

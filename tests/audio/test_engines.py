@@ -131,8 +131,15 @@ def test_with_one_worker_a_hung_phrase_fails_alone(tone_library, engine_log, fre
     profile = tone_library.voices["en"]
     pool = WorkerPool("fake-tones", speak_tones, 1, fresh_per_phrase=fresh, timeout=3.0, initializer=load_tones)
     try:
-        results = pool.synthesize_many([("(hang) Relax.", profile), ("Relax.", profile), ("Lift!", profile)])
+        arrived = []
+        results = pool.synthesize_many(
+            [("(hang) Relax.", profile), ("Relax.", profile), ("Lift!", profile)],
+            on_spoken=lambda index, samples: arrived.append((index, samples)),
+        )
     finally:
         pool.close()
     assert isinstance(results[0], SpeechError) and "took more than 3 s" in str(results[0])
     assert all(isinstance(result, np.ndarray) and result.size > 1000 for result in results[1:]), results
+    # Each phrase spoken is handed on once, as it arrives; the hung one never is.
+    assert sorted(index for index, _ in arrived) == [1, 2]
+    assert all(samples is results[index] for index, samples in arrived)

@@ -17,14 +17,20 @@ if TYPE_CHECKING:
 
     import numpy as np
 
+    from pelvicvoice.audio.workers import OnSpoken
     from pelvicvoice.definitions.source import ProblemList
 
 
 class Speaker(Protocol):
     """Speaks phrases; made by an engine, with that engine's worker policy."""
 
-    def synthesize_many(self, items: list[tuple[str, VoiceProfile]]) -> list[np.ndarray | SpeechError]:
-        """Return int16 samples at the engine's sample rate for each (text, profile), or its error."""
+    def synthesize_many(
+        self, items: list[tuple[str, VoiceProfile]], on_spoken: OnSpoken = ...
+    ) -> list[np.ndarray | SpeechError]:
+        """Return int16 samples at the engine's sample rate for each (text, profile), or its error.
+
+        on_spoken(index, samples), if given, is called with each phrase's samples as they arrive.
+        """
 
     def close(self) -> None:
         """Stop any workers."""
