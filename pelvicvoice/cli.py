@@ -18,7 +18,7 @@ from pelvicvoice.cache import default_cache_dir
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.requests import Wording, make_requests
 from pelvicvoice.definitions.voices import VoiceChoice
-from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError
+from pelvicvoice.errors import DefinitionError, Location, PelvicvoiceError, error_lines
 from pelvicvoice.progress import ProgressBar
 from pelvicvoice.script.formats import FORMATTERS
 
@@ -294,6 +294,6 @@ def main() -> None:
     try:
         cli.main(prog_name="pelvicvoice")
     except PelvicvoiceError as error:
-        for problem in error.problems:
-            click.echo(f"error: {problem}", err=True)
+        for line in error_lines(error):
+            click.echo(line, err=True)
         sys.exit(1)

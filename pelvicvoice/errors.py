@@ -49,6 +49,19 @@ class PelvicvoiceError(Exception):
         return cls([Problem(location, message)])
 
 
+# More problems than this in one error are summed up in one line: fix these first.
+MAX_PROBLEMS_SHOWN = 50
+
+
+def error_lines(error: PelvicvoiceError) -> list[str]:
+    """Return the lines the CLI prints for an error: one per problem, the first MAX_PROBLEMS_SHOWN of them."""
+    shown = error.problems[:MAX_PROBLEMS_SHOWN]
+    lines = [f"error: {problem}" for problem in shown]
+    if hidden := len(error.problems) - len(shown):
+        lines.append(f"error: {shown[-1].location.file}: {hidden:,} more problems not shown; fix these first")
+    return lines
+
+
 class DefinitionError(PelvicvoiceError):
     """A program, catalog, voice profile or option value is invalid."""
 

@@ -13,8 +13,12 @@ from pelvicvoice.errors import DefinitionError, Location, Problem
 
 T = TypeVar("T")
 
-# A document that expands to more nodes than this is an alias bomb or a mistake.
-MAX_NODES = 200_000
+# Limits far beyond any real definition (the library's largest file is 30 KB, 9 levels deep,
+# a few thousand values), so that a hostile file is refused in one line, not a traceback:
+# a deeper document would exhaust the recursion of the YAML composer.
+MAX_FILE_BYTES = 2_000_000
+MAX_DEPTH = 50  # lists and mappings inside each other
+MAX_NODES = 200_000  # keys and values, counting each use of an alias: an alias bomb expands to more
 
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
@@ -85,6 +89,10 @@ class ProblemList:
 def read_text(path: Path, display_name: str) -> str:
     """Read a UTF-8 text file, naming the line of the first undecodable byte."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a definition may have"
+            raise DefinitionError.at(Location(display_name), message)
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DefinitionError.at(Location(display_name), "file not found; check the path") from None
@@ -119,6 +127,8 @@ def parse_document(text: str, name: str) -> Document:
         # libyaml reads a valid document many times faster; the pure-Python parser names the
         # exact place and cause of a problem, so it reads again what libyaml rejects.
         loader, node = _compose_reporting(text, name)
+    except RecursionError:
+        raise _too_deep(text, name) from None
     document = Document(name, None)
     if node is None:
         document.data = None
@@ -138,6 +148,8 @@ def _compose_reporting(text: str, name: str) -> tuple[yaml.SafeLoader, yaml.Node
         raise _unreadable_character(text, name, error) from None
     try:
         return loader, loader.get_single_node()
+    except RecursionError:
+        raise _too_deep(text, name) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
@@ -149,6 +161,35 @@ def _compose_reporting(text: str, name: str) -> tuple[yaml.SafeLoader, yaml.Node
         raise DefinitionError.at(Location(name, 1, 1), f"YAML error: {error}") from None
     finally:
         loader.dispose()
+
+
+def _too_deep(text: str, name: str) -> DefinitionError:
+    """Locate the first list or mapping nested deeper than MAX_DEPTH, reading events (which needs no recursion)."""
+    # libyaml refuses a deep flow collection before it yields its first events: read those with Python's.
+    for loader_class in (_FastLoader, yaml.SafeLoader):
+        loader = loader_class(text)
+        depth = 0
+        try:
+            while loader.check_event():
+                event = loader.get_event()
+                if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        return DefinitionError.at(_mark_location(name, event.start_mark), _TOO_DEEP)
+                elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                    depth -= 1
+        except yaml.YAMLError:
+            continue
+        finally:
+            loader.dispose()
+    return DefinitionError.at(Location(name), _TOO_DEEP)
+
+
+def _mark_location(name: str, mark: yaml.Mark) -> Location:
+    return Location(name, mark.line + 1, mark.column + 1)
+
+
+_TOO_DEEP = f"lists and mappings nested more than {MAX_DEPTH} levels deep; no definition needs that many"
 
 
 def _unreadable_character(text: str, name: str, error: yaml.reader.ReaderError) -> DefinitionError:
@@ -170,18 +211,25 @@ class _Converter:
         self.document = document
         self.problems = problems
         self.nodes_seen = 0
+        self.too_deep = False
 
     def _location(self, node: yaml.Node) -> Location:
-        mark = node.start_mark
-        return Location(self.document.name, mark.line + 1, mark.column + 1)
+        return _mark_location(self.document.name, node.start_mark)
 
     def convert(self, node: yaml.Node, path: DocPath) -> Any:
         self.nodes_seen += 1
         if self.nodes_seen > MAX_NODES:
             if self.nodes_seen == MAX_NODES + 1:
-                self.problems.add(path, f"document expands to more than {MAX_NODES} values; remove alias loops")
+                message = f"document has more than {MAX_NODES:,} keys and values (an alias counts each time it is used)"
+                self.problems.add(path, f"{message}; no definition needs that many")
             return None
         self.document.locations.setdefault(path, self._location(node))
+        if len(path) >= MAX_DEPTH and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            if not self.too_deep:
+                self.too_deep = True
+                # Said at its line alone: its path would be as long as the nesting.
+                self.problems.problems.append(Problem(self._location(node), _TOO_DEEP))
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -202,6 +250,7 @@ class _Converter:
             self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; remove it")
         result: dict = {}
         for key_node, value_node in node.value:
+            self.nodes_seen += 1  # a key counts as a value: a mapping of many keys is as wide
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.document.locations.setdefault(path + ("<<",), self._location(key_node))
                 self.problems.add(path + ("<<",), "YAML merge keys (<<) are not supported; write the keys out")
