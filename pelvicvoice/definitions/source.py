@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+# C0 and C1 control characters and DEL, but tab and line feed.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
@@ -240,10 +243,15 @@ class _Converter:
             self.problems.add(path, f"YAML tag {node.tag!r} is not allowed; remove it")
             return None
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except yaml.YAMLError as error:
             self.problems.add(path, f"bad value: {error}")
             return None
+        if isinstance(value, str) and (control := _CONTROL.search(value)):
+            # Only an escape ("\x07") writes one: a feed's XML could not hold it.
+            self.problems.add(path, f"text holds control character U+{ord(control.group()):04X}; remove it")
+            return None
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: DocPath) -> dict:
         if node.tag != _MAP_TAG:

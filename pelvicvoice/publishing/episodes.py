@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -182,3 +183,18 @@ def episode_guid(request: SessionRequest) -> str:
     """Return an item guid derived from program, level, settings and language, never from time."""
     settings = ",".join(f"{name}={value:g}" for name, value in sorted(request.parameters.items()))
     return str(uuid.uuid5(_GUID_NAMESPACE, f"{request.program.id}|{request.level}|{settings}|{request.language}"))
+
+
+# What may not appear in a URL as it is (RFC 3986): it would have to be percent-encoded.
+_NOT_IN_URL = re.compile(r'[\s"<>\\^`{|}]')
+
+
+def site_base_url(text: str) -> str:
+    """Return where a site will be served, ending in one slash; it is written into every feed, page and calendar."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or _NOT_IN_URL.search(text) or parts.query:
+        raise DefinitionError.at(
+            Location("--base-url"),
+            f"{text!r} is not an http(s) URL of a folder; write it like https://example.org/sessions",
+        )
+    return text.rstrip("/") + "/"

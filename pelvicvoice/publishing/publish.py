@@ -15,7 +15,7 @@ from pelvicvoice.mp3.splice import ChunkCounts
 from pelvicvoice.mp3.tags import id3_size, session_tags
 from pelvicvoice.output import write_if_changed
 from pelvicvoice.publishing.cover import cover_pixels, png_bytes
-from pelvicvoice.publishing.episodes import FeedTexts, ScheduledEpisode, episode_guid
+from pelvicvoice.publishing.episodes import FeedTexts, ScheduledEpisode, episode_guid, site_base_url
 from pelvicvoice.publishing.feed import Episode, Feed, Transcript, feed_xml
 from pelvicvoice.publishing.reminders import ReminderCalendar, calendar_ics, webcal_url
 from pelvicvoice.publishing.site import CalendarLink, EpisodePage, index_html, language_html
@@ -52,7 +52,7 @@ def publish(
     A plan's calendars (reminders.calendars_for) are written beside its feeds and linked from their pages.
     """
     started = time.perf_counter()
-    base_url = base_url.rstrip("/") + "/"
+    base_url = site_base_url(base_url)
     # Expanded once: the same sessions are keyed, built (where stale) and described in the feeds.
     sessions = expand_sessions([episode.request for episode in episodes], toolchain.library, out_dir)
     manifest_path = out_dir / MANIFEST

@@ -23,7 +23,7 @@ from pelvicvoice.definitions.plans import Phase, Plan, PlanEntry, how_often_labe
 from pelvicvoice.definitions.requests import session_title
 from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import SessionRequest
-from pelvicvoice.publishing.episodes import named_episode
+from pelvicvoice.publishing.episodes import named_episode, site_base_url
 
 DEFAULT_TIMES = "08:00,13:00,20:00"
 CALENDAR_FILE = "reminders.ics"
@@ -99,7 +99,7 @@ def plan_calendar(
     library: Library, plan: Plan, language: str, start: datetime, times: tuple[time, ...], base_url: str
 ) -> ReminderCalendar:
     """Schedule every session of the plan in one language from start's day, at the given times of day."""
-    base_url = base_url.rstrip("/") + "/"
+    base_url = site_base_url(base_url)
     first_day = start.date()
     reminders = []
     for phase, entries in zip(plan.phases, plan_requests(plan, library, (language,)), strict=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 from pelvicvoice.model import Cue, CueScript
@@ -66,7 +67,7 @@ def to_srt(script: CueScript) -> str:
     for number, cue in enumerate(script.cues, 1):
         start = _timestamp(cue.start, script.sample_rate, ",")
         end = _timestamp(cue.end, script.sample_rate, ",")
-        blocks.append(f"{number}\n{start} --> {end}\n{cue.text}\n")
+        blocks.append(f"{number}\n{start} --> {end}\n{_one_line(cue.text)}\n")
     return "\n".join(blocks)
 
 
@@ -76,8 +77,14 @@ def to_vtt(script: CueScript) -> str:
     for cue in script.cues:
         start = _timestamp(cue.start, script.sample_rate, ".")
         end = _timestamp(cue.end, script.sample_rate, ".")
-        blocks.append(f"{start} --> {end}\n{cue.text}\n")
+        # WebVTT cue text is markup: &, < and > are written as entities, which also keeps "-->" out.
+        blocks.append(f"{start} --> {end}\n{html.escape(_one_line(cue.text), quote=False)}\n")
     return "\n".join(blocks)
+
+
+def _one_line(text: str) -> str:
+    """Join a cue's text into one line: a blank line would end the subtitle cue early."""
+    return " ".join(text.split())
 
 
 def to_text(script: CueScript) -> str:
