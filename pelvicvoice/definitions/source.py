@@ -92,15 +92,16 @@ class ProblemList:
 def read_text(path: Path, display_name: str) -> str:
     """Read a UTF-8 text file, naming the line of the first undecodable byte."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            message = f"file is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a definition may have"
-            raise DefinitionError.at(Location(display_name), message)
-        raw = path.read_bytes()
+        # Read no further than the limit: a device or a pipe (/dev/zero) has no size to check first.
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise DefinitionError.at(Location(display_name), "file not found; check the path") from None
     except OSError as error:
         raise DefinitionError.at(Location(display_name), f"cannot read file: {error.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        message = f"file is larger than the {MAX_FILE_BYTES:,} bytes a definition may have"
+        raise DefinitionError.at(Location(display_name), message)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

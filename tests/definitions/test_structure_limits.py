@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,8 +113,13 @@ def test_too_many_values_or_keys_is_one_problem(text):
 def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(tmp_path):
     path = tmp_path / "big.yaml"
     path.write_text("id: x\n" + "#" * MAX_FILE_BYTES + "\n", encoding="utf-8")
-    with pytest.raises(DefinitionError, match=f"more than the {MAX_FILE_BYTES:,} a definition may have"):
+    with pytest.raises(DefinitionError, match=f"larger than the {MAX_FILE_BYTES:,} bytes a definition may have"):
         load_document(path, "big.yaml")
+
+
+def test_a_device_without_end_is_read_no_further_than_the_limit():
+    with pytest.raises(DefinitionError, match="larger than the"):
+        load_document(Path("/dev/zero"), "zero.yaml")
 
 
 def test_many_problems_are_summed_up_after_the_first_ones():
