@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from typing import NamedTuple
 
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pelvicvoice.build import build_sessions, make_toolchain, session_script
 from pelvicvoice.definitions.requests import make_requests
@@ -242,3 +245,52 @@ def test_two_instances_on_one_cache_answer_the_same_new_session_at_once(tone_lib
     assert {answer.status for answer in answers} == {200}
     assert len({answer.body for answer in answers}) == 1
     assert [p.name for p in cache.rglob(".*.part")] == []
+
+
+@pytest.fixture(scope="module")
+def fuzzed_service(tone_library, tmp_path_factory):
+    with running(make_app(tone_library, tmp_path_factory.mktemp("fuzz-cache"), jobs=1)) as (port, _state):
+        yield port
+
+
+QUERY_VALUES = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["hold", "reps", "rest", "squeezes"]).flatmap(
+        lambda name: st.one_of(
+            st.integers(-(10**30), 10**30).map(lambda n: f"{name}={n}"),
+            st.sampled_from(["nan", "inf", "-0", "1e308", "0x10", "5.", "", "=", "../x", "%00"]).map(
+                lambda v: f"{name}={v}"
+            ),
+        )
+    ),
+    st.sampled_from(["en", "nl", "zh", "ko", "nb", "nn", "xx", "EN", "../en", "gentle", "hard"]),
+    st.text(min_size=1000, max_size=5000),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    program=st.one_of(st.sampled_from(["intensive", "kegel-basics", "quick-squeezes"]), st.text(max_size=30)),
+    query=st.lists(st.tuples(st.sampled_from(["lang", "level", "set", "voice", "lang[]", "\u00e9"]), QUERY_VALUES)),
+)
+def test_any_query_is_answered_with_the_script_or_its_errors(fuzzed_service, program, query):
+    """Whatever a client asks for, the answer is the script, a 400 with messages or a 404: never a 500."""
+    path = f"/sessions/{urllib.parse.quote(program, safe='')}.json?{urllib.parse.urlencode(query)}"
+    answer = ask(fuzzed_service, path)
+    assert answer.status in (200, 400, 404, 414, 431), (path, answer)
+    if answer.status == 200:
+        assert json.loads(answer.body)["program"] in ("intensive", "kegel-basics", "quick-squeezes")
+    elif answer.status in (400, 404) and answer.headers.get("content-type") == "application/json":
+        assert answer.errors() and all(isinstance(error, str) and error for error in answer.errors())
+
+
+def test_a_very_long_url_is_refused_and_the_service_answers_on(fuzzed_service):
+    # uvicorn (h11) reads at most 16 KB of a request's head: past that it answers 400 and closes,
+    # often before the client has sent the rest, which the client then sees as a reset.
+    try:
+        status = ask(fuzzed_service, "/sessions/intensive.json?set=" + "9" * 200_000).status
+    except ConnectionError:
+        status = None
+    assert status in (None, 400, 414, 431)
+    assert ask(fuzzed_service, "/sessions/intensive.json?set=hold=" + "9" * 10_000).status == 400
+    assert ask(fuzzed_service, "/healthz").status == 200
