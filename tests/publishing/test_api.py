@@ -234,6 +234,19 @@ def test_the_engine_workers_live_as_long_as_the_service(service):
     assert len(loads) == 1
 
 
+def test_a_client_that_leaves_mid_stream_leaves_the_service_answering(service):
+    port, _state, _log = service
+    whole = ask(port, "/sessions/kegel-basics.mp3").body
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/sessions/kegel-basics.mp3")
+    response = connection.getresponse()
+    assert response.read(1000) == whole[:1000]
+    connection.sock.close()  # gone before the rest is sent
+    connection.close()
+    assert ask(port, "/sessions/kegel-basics.mp3").body == whole
+    assert ask(port, "/healthz").status == 200
+
+
 def test_two_instances_on_one_cache_answer_the_same_new_session_at_once(tone_library, tmp_path):
     cache = tmp_path / "shared-cache"
     path = f"/sessions/intensive.mp3?{QUERY}"

@@ -101,3 +101,30 @@ def test_serve_command_binds_to_loopback_by_default(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/en/..%2f..%2fsecret.txt",
+        "/en/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/..\\secret.txt",
+        "//secret.txt",
+        "/en/../../secret.txt",
+    ],
+)
+def test_nothing_outside_the_folder_is_served(tmp_path, path):
+    site = tmp_path / "site"
+    (site / "en").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("the secret", encoding="utf-8")
+    httpd = make_server(site, "127.0.0.1", 0)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        response, body = request(httpd.server_address[1], "GET", path)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert response.status in (400, 403, 404) and b"the secret" not in body
