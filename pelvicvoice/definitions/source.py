@@ -156,7 +156,7 @@ def _compose_reporting(text: str, name: str) -> tuple[yaml.SafeLoader, yaml.Node
         raise _too_deep(text, name) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
+        where = _mark_location(name, mark) if mark else Location(name)
         what = error.problem or error.context or "invalid YAML"
         raise DefinitionError.at(where, f"YAML syntax error: {what}; fix the indentation or quoting") from None
     except yaml.reader.ReaderError as error:
