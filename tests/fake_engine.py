@@ -8,6 +8,7 @@ Each worker notes in $FAKE_ENGINE_LOG when it loads and when it speaks.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -73,6 +74,8 @@ def speak_tones(text: str, profile: VoiceProfile) -> np.ndarray:
     _note("speak")
     if text.startswith("(hang)"):
         time.sleep(60)  # an engine stuck on a phrase
+    if text.startswith("(crash)") or (text.startswith("(crash once)") and _first_time(text)):
+        os.kill(os.getpid(), signal.SIGKILL)  # an engine that takes its process down with it
     options = profile.options
     rate = ToneEngine.sample_rate
     step = round(rate / options.speed)
@@ -84,6 +87,16 @@ def speak_tones(text: str, profile: VoiceProfile) -> np.ndarray:
         pieces.append(tone)
     pieces.append(np.zeros(round(_TAIL_SECONDS * rate)))
     return np.round(np.concatenate(pieces)).astype(np.int16)
+
+
+def _first_time(text: str) -> bool:
+    """Tell whether any worker met text before, by a file beside the log."""
+    marker = Path(f"{os.environ['FAKE_ENGINE_LOG']}.{text.encode().hex()}")
+    try:
+        marker.touch(exist_ok=False)
+    except FileExistsError:
+        return False
+    return True
 
 
 def _note(event: str) -> None:

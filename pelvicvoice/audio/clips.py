@@ -83,7 +83,7 @@ class ClipProvider:
         engines: Mapping[str, Engine],
         workers: int,
         recorded_pack: Path | None = None,
-        decode: Callable[[Path], np.ndarray] = decode_to_samples,
+        decode: Callable[[Path, float], np.ndarray] = decode_to_samples,
     ):
         self.cache = ClipCache(cache_dir)
         self.settings = settings

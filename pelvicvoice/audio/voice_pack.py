@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pelvicvoice.errors import Location, OutputError, SpeechError
-from pelvicvoice.model import Clip
+from pelvicvoice.model import SAMPLE_RATE, Clip
 from pelvicvoice.settings import LoudnessTarget
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 # What a pack's recordings may be; ffmpeg decodes each of them.
 FORMATS = (".wav", ".mp3", ".ogg", ".flac", ".m4a")
+# A clip is one phrase; a recording longer than this is the wrong file, or a header that lies.
+MAX_RECORDING_SECONDS = 60
 # A recording this much quieter than the voice is silence or noise, not speech.
 _QUIETEST_BELOW_VOICE_LU = 30.0
 
@@ -70,7 +72,7 @@ class VoicePack:
 
 
 def recorded_clip(
-    recording: Recording, level_lufs: float, target: LoudnessTarget, decode: Callable[[Path], np.ndarray]
+    recording: Recording, level_lufs: float, target: LoudnessTarget, decode: Callable[[Path, float], np.ndarray]
 ) -> Clip | SpeechError:
     """Decode a recording to mono 16-bit at SAMPLE_RATE, set it to the voice's level_lufs, and trim its silence.
 
@@ -83,10 +85,13 @@ def recorded_clip(
 
     where = Location(str(recording.path))
     try:
-        samples = decode(recording.path)
+        # A second past the limit tells a recording that is too long from one that just fits.
+        samples = decode(recording.path, MAX_RECORDING_SECONDS + 1)
     except OutputError as error:
         reason = error.problems[0].message
         return SpeechError.at(where, f"{reason}; save it as one of {', '.join(FORMATS)}")
+    if len(samples) > MAX_RECORDING_SECONDS * SAMPLE_RATE:
+        return SpeechError.at(where, f"recorded clip lasts more than {MAX_RECORDING_SECONDS} s; a clip is one phrase")
     loudness = clip_loudness(samples)
     # Raised this far, a recording of room noise alone would be heard as a clip.
     if not loudness > level_lufs - _QUIETEST_BELOW_VOICE_LU:

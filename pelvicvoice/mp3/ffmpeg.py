@@ -14,6 +14,9 @@ from pelvicvoice.installed import distribution_version
 from pelvicvoice.model import SAMPLE_RATE
 from pelvicvoice.mp3.frames import split_frames
 
+# An hour-long session decodes in seconds; a file that takes longer is stuck, not long.
+DECODE_TIMEOUT_SECONDS = 120
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -90,15 +93,25 @@ def encode_mp3(blocks: Iterable[bytes], target: Path, bitrate: str = MP3_BITRATE
         raise OutputError.at(Location(str(target)), f"ffmpeg could not write the MP3: {last_line}")
 
 
-def decode_to_samples(source: Path) -> np.ndarray:
-    """Decode any audio file to int16 mono samples at SAMPLE_RATE, resampled like synthesized speech (soxr)."""
+def decode_to_samples(source: Path, longest_seconds: float | None = None) -> np.ndarray:
+    """Decode any audio file to int16 mono samples at SAMPLE_RATE, resampled like synthesized speech (soxr).
+
+    With longest_seconds, decoding stops there: a header may claim hours (a rate of 1 Hz), and
+    the samples would not fit in memory.
+    """
     import numpy as np  # here, not at the top: a warm build runs ffmpeg not at all, and numpy is slow to import
 
+    most = ["-t", f"{longest_seconds:g}"] if longest_seconds is not None else []
     command = [
-        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(source),
+        ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(source), *most,
         "-af", "aresample=resampler=soxr", "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True)
+    try:
+        result = subprocess.run(command, capture_output=True, timeout=DECODE_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise OutputError.at(
+            Location(str(source)), f"cannot decode audio: ffmpeg took more than {DECODE_TIMEOUT_SECONDS} s"
+        ) from None
     if result.returncode != 0:
         message = result.stderr.decode(errors="replace").strip().splitlines()
         raise OutputError.at(

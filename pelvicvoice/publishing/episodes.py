@@ -7,7 +7,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from pelvicvoice.definitions.library import Library
 from pelvicvoice.definitions.phrases import feed_texts
@@ -17,7 +17,7 @@ from pelvicvoice.errors import DefinitionError, Location
 from pelvicvoice.model import SessionRequest
 
 # Publication dates come from SOURCE_DATE_EPOCH, or else from this fixed day: never from the clock.
-DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://pelvicvoice.invalid/episodes")
 
@@ -50,7 +50,7 @@ def start_date(environment: dict[str, str], first_day: str | None = None) -> dat
         return DEFAULT_START
     if not epoch.isdigit():
         raise DefinitionError.at(Location("SOURCE_DATE_EPOCH"), f"{epoch!r} is not a whole number of seconds")
-    return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.fromtimestamp(int(epoch), tz=UTC)
 
 
 def episodes_from_programs(

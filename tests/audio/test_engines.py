@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+
 import numpy as np
 import pytest
 from fake_engine import ToneEngine, load_tones, speak_tones, write_tone_profiles
@@ -143,3 +147,54 @@ def test_with_one_worker_a_hung_phrase_fails_alone(tone_library, engine_log, fre
     # Each phrase spoken is handed on once, as it arrives; the hung one never is.
     assert sorted(index for index, _ in arrived) == [1, 2]
     assert all(samples is results[index] for index, samples in arrived)
+
+
+TEXTS = ["Relax.", "Lift!", "Squeeze.", "Let go.", "Breathe in.", "Breathe out."]
+
+
+def test_a_long_lived_worker_killed_between_requests_is_replaced_and_the_next_is_spoken_whole(tone_library, engine_log):
+    profile = tone_library.voices["en"]
+    pool = WorkerPool("fake-tones", speak_tones, 2, fresh_per_phrase=False, timeout=30.0, initializer=load_tones)
+    try:
+        before = pool.synthesize_many([(text, profile) for text in TEXTS])
+        # Killed from outside while idle (the OOM killer, an operator): the next request is spoken whole.
+        for pid in {int(pid) for pid in events(engine_log, "load")}:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        after = pool.synthesize_many([(text, profile) for text in TEXTS])
+    finally:
+        pool.close()
+    assert all(isinstance(result, np.ndarray) for result in before + after), after
+    assert all(np.array_equal(one, other) for one, other in zip(before, after, strict=True))
+    assert len(set(events(engine_log, "load"))) > 2
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["long-lived", "fresh-per-phrase"])
+def test_the_phrases_a_worker_dies_speaking_are_spoken_again(tone_library, engine_log, fresh):
+    profile = tone_library.voices["en"]
+    pool = WorkerPool("fake-tones", speak_tones, 2, fresh_per_phrase=fresh, timeout=30.0, initializer=load_tones)
+    try:
+        crashed, *spoken = pool.synthesize_many([(text, profile) for text in ["(crash once) Relax.", *TEXTS]])
+        (again,) = pool.synthesize_many([("(crash once) Relax.", profile)])
+    finally:
+        pool.close()
+    assert all(isinstance(result, np.ndarray) for result in [crashed, *spoken]), [crashed, *spoken]
+    assert np.array_equal(crashed, again)
+
+
+@pytest.mark.parametrize("fresh", [False, True], ids=["long-lived", "fresh-per-phrase"])
+def test_a_phrase_that_crashes_its_worker_every_time_fails_alone(tone_library, engine_log, fresh):
+    profile = tone_library.voices["en"]
+    pool = WorkerPool("fake-tones", speak_tones, 1, fresh_per_phrase=fresh, timeout=30.0, initializer=load_tones)
+    try:
+        results = pool.synthesize_many([("Relax.", profile), ("(crash) Lift!", profile), ("Squeeze.", profile)])
+        (again,) = pool.synthesize_many([("Relax.", profile)])
+    finally:
+        pool.close()
+    relax, crashed, squeeze = results
+    assert isinstance(crashed, SpeechError)
+    assert str(crashed).endswith(
+        "fake-tones could not speak '(crash) Lift!' with 'en' fake-tones voice in 3 attempts: its worker died each time"
+    )
+    assert isinstance(squeeze, np.ndarray) and squeeze.size > 1000
+    assert np.array_equal(relax, again)

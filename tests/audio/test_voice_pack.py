@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def test_recordings_of_any_format_sit_where_their_cues_are_at_the_voices_level(t
 def test_a_recording_is_known_by_its_content_not_its_name(tone_library, tmp_path, pack):
     build(tone_library, tmp_path, pack)
 
-    def undecodable(path):
+    def undecodable(path, longest_seconds):
         raise AssertionError(f"{path} was decoded again although it did not change")
 
     requests = make_requests(tone_library, ("kegel-basics",), (), ())
@@ -121,6 +122,43 @@ def test_a_file_that_is_not_audio_empty_or_silent_is_an_error_naming_it(tone_lib
     assert not_audio.startswith(f"{folder / 'relax.wav'}: cannot decode audio: ")
     assert not_audio.endswith("; save it as one of .wav, .mp3, .ogg, .flac, .m4a")
     assert empty == f"{folder / 'squeeze_start.mp3'}: recorded clip is empty; record it again"
+
+
+def wav_with_header(path: Path, rate: int, channels: int = 1, bits: int = 16, data_size: int | None = None) -> Path:
+    """Write one second of a tone under a WAV header that says whatever it is given."""
+    samples = (np.sin(np.arange(SAMPLE_RATE) * 2 * np.pi * 440 / SAMPLE_RATE) * 8000).astype("<i2").tobytes()
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, (rate * block) & 0xFFFFFFFF, block & 0xFFFF, bits)
+    size = len(samples) if data_size is None else data_size
+    body = b"WAVEfmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size) + samples
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"RIFF" + struct.pack("<I", min(len(body), 0xFFFFFFFF)) + body)
+    return path
+
+
+def test_a_recording_with_an_absurd_header_or_too_long_is_an_error_naming_it(tone_library, tmp_path):
+    folder = tmp_path / "pack" / "en"
+    # 24,000 samples at 1 Hz claim 6.7 hours: decoded whole, they took 22 GB and 108 s
+    hours = wav_with_header(folder / "relax.wav", rate=1)
+    no_rate = wav_with_header(folder / "squeeze_start.wav", rate=0)
+    no_channels = wav_with_header(folder / "count.3.wav", rate=SAMPLE_RATE, channels=0)
+    long = record(folder / "count.2.flac", 440, -20, ["-c:a", "flac"], seconds=61)
+    problems = dict(problem.split(": ", 1) for problem in provider_errors(tone_library, tmp_path, tmp_path / "pack"))
+    assert problems.pop(str(hours)) == "recorded clip lasts more than 60 s; a clip is one phrase"
+    assert problems.pop(str(long)) == "recorded clip lasts more than 60 s; a clip is one phrase"
+    for bad in (no_rate, no_channels):
+        assert problems.pop(str(bad)).startswith("cannot decode audio: ")
+    assert problems == {}
+
+
+def test_a_header_that_claims_more_data_than_the_file_has_plays_what_it_has(tone_library, tmp_path):
+    pack = tmp_path / "pack"
+    wav_with_header(pack / "en" / "relax.wav", rate=SAMPLE_RATE, data_size=0xFFFFFFFF)
+    report, script = build(tone_library, tmp_path, pack)
+    relax = next(cue for cue in script.cues if cue.clip == "relax")
+    samples = decode_to_samples(report.written[0]).astype(np.float64)
+    assert report.recorded == 1
+    assert abs(peak_hz(samples[relax.start : relax.start + SAMPLE_RATE // 2]) - 440) < 5
 
 
 def test_a_link_out_of_the_pack_and_a_clip_recorded_twice_are_errors(tone_library, tmp_path):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -232,6 +234,19 @@ def test_the_engine_workers_live_as_long_as_the_service(service):
     assert state.renderer.rendered == 3
     loads = [line for line in log.read_text().splitlines() if line.startswith("load ")]
     assert len(loads) == 1
+
+
+def test_new_speech_is_answered_after_the_engine_workers_are_killed(service):
+    port, state, log = service
+    assert ask(port, "/sessions/intensive.mp3?lang=en").status == 200
+    for pid in {int(line.split()[1]) for line in log.read_text().splitlines() if line.startswith("load ")}:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    # Before, the next request that needed new speech waited for ever on the dead pool's lock.
+    answer = ask(port, "/sessions/intensive.mp3?lang=nl")
+    assert answer.status == 200 and answer.headers["content-type"] == "audio/mpeg"
+    assert state.renderer.rendered == 2
+    assert ask(port, "/healthz").status == 200
 
 
 def test_a_client_that_leaves_mid_stream_leaves_the_service_answering(service):
