@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +17,7 @@ import urllib.parse
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
@@ -189,8 +191,8 @@ def test_a_warm_request_is_answered_from_the_cache_without_an_engine(tone_librar
 
 
 @contextmanager
-def api_command(cache) -> Iterator[int]:
-    """Run `pelvicvoice api --port 0` as a user would; yield the port it says it listens on."""
+def api_command(cache) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Run `pelvicvoice api --port 0` as a user would; yield the port it says it listens on, and the process."""
     env = dict(os.environ, PELVICVOICE_CACHE=str(cache))
     command = [sys.executable, "-m", "pelvicvoice", "api", "--port", "0"]
     process = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
@@ -201,7 +203,7 @@ def api_command(cache) -> Iterator[int]:
                 port = int(match.group(1))
                 break
         assert port, "the service did not start"
-        yield port
+        yield port, process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -210,7 +212,7 @@ def api_command(cache) -> Iterator[int]:
 
 
 def test_the_api_command_serves_what_show_prints(tmp_path):
-    with api_command(tmp_path / "cache") as port:
+    with api_command(tmp_path / "cache") as (port, _process):
         assert ask(port, "/healthz").status == 200
         shown = run_cli("show", "kegel-basics", "--lang", "nb", "--format", "json")
         assert ask(port, "/sessions/kegel-basics.json?lang=nb").body.decode() == shown.stdout
@@ -219,12 +221,43 @@ def test_the_api_command_serves_what_show_prints(tmp_path):
 
 @pytest.mark.slow
 def test_the_api_command_sends_the_bytes_the_build_command_writes(tmp_path):
-    with api_command(tmp_path / "api-cache") as port:
+    with api_command(tmp_path / "api-cache") as (port, _process):
         answer = ask(port, "/sessions/quick-squeezes.mp3?lang=nb&set=reps=3")
     built = run_cli("build", "quick-squeezes", "--lang", "nb", "--set", "reps=3", "-o", str(tmp_path / "out"),
                     cache=tmp_path / "build-cache")  # fmt: skip
     assert built.returncode == 0, built.stderr
     assert answer.status == 200 and answer.body == (tmp_path / "out" / "nb" / "quick-squeezes.mp3").read_bytes()
+
+
+def peak_memory_mb(pid: int) -> float:
+    """Return the most memory a process has held at once (its high-water mark), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024
+
+
+# intensive at the most its parameters allow under the 4-hour limit (one more round is refused)
+LONGEST_QUERY = "lang=nb&set=rounds=6&set=reps=30&set=hold=30&set=quick=10&set=rest=30"
+
+
+@pytest.mark.slow
+def test_the_longest_session_a_program_allows_is_rendered_in_bounded_memory(tmp_path):
+    with api_command(tmp_path / "cache") as (port, process):
+        assert ask(port, "/sessions/intensive.json?" + LONGEST_QUERY.replace("rounds=6", "rounds=7")).status == 400
+        script = json.loads(ask(port, f"/sessions/intensive.json?{LONGEST_QUERY}").body)
+        assert ask(port, "/sessions/kegel-basics.mp3?lang=nb").status == 200
+        baseline = peak_memory_mb(process.pid)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        connection.request("GET", f"/sessions/intensive.mp3?{LONGEST_QUERY}")
+        response = connection.getresponse()
+        size = sum(len(block) for block in iter(lambda: response.read(1 << 20), b""))
+        connection.close()
+        peak = peak_memory_mb(process.pid)
+        assert ask(port, "/healthz").status == 200
+    seconds = script["duration"]
+    assert seconds > 3.5 * 3600
+    assert response.status == 200 and size > seconds * 64_000 / 8 * 0.95  # 64 kbit/s
+    # Its samples alone (int16, 24 kHz) would be 640 MB: the session is rendered and sent in pieces.
+    assert peak - baseline < 100, (baseline, peak)
 
 
 def test_the_engine_workers_live_as_long_as_the_service(service):
@@ -260,6 +293,49 @@ def test_a_client_that_leaves_mid_stream_leaves_the_service_answering(service):
     connection.close()
     assert ask(port, "/sessions/kegel-basics.mp3").body == whole
     assert ask(port, "/healthz").status == 200
+
+
+def test_concurrent_requests_for_different_new_sessions_are_each_the_bytes_build_writes(
+    service, tone_library, tmp_path
+):
+    port, state, log = service
+    # Each hold and language is counted in phrases no other request needs.
+    asked = [("en", 13), ("en", 14), ("nl", 13), ("nl", 17), ("nb", 19), ("zh", 21)]
+    paths = [f"/sessions/intensive.mp3?lang={language}&set=hold={hold}" for language, hold in asked]
+    with ThreadPoolExecutor(len(paths)) as pool:
+        answers = list(pool.map(lambda path: ask(port, path), paths))
+    assert [answer.status for answer in answers] == [200] * len(paths)
+    assert state.renderer.rendered == len(paths)
+    with make_toolchain(tone_library, tmp_path / "build-cache", jobs=1) as toolchain:
+        for (language, hold), answer in zip(asked, answers, strict=True):
+            requests = make_requests(tone_library, ("intensive",), (language,), (f"hold={hold}",))
+            (written,) = build_sessions(requests, toolchain, tmp_path / f"out-{hold}").written
+            assert answer.body == written.read_bytes(), (language, hold)
+
+
+LONG_QUERY = "set=rounds=4&set=reps=20"
+
+
+def test_a_slow_client_and_half_sent_requests_hold_up_no_one(service):
+    port, _state, _log = service
+    whole = ask(port, f"/sessions/intensive.mp3?{LONG_QUERY}").body
+    assert len(whole) > 8_000_000  # more than the sockets' buffers hold: the server waits on this client
+    slow = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    slow.request("GET", f"/sessions/intensive.mp3?{LONG_QUERY}")
+    reading = slow.getresponse()
+    start = reading.read(1000)
+    # Requests whose head never ends, as a slowloris attack sends them.
+    half_sent = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(50)]
+    for connection in half_sent:
+        connection.sendall(b"GET /sessions/intensive.mp3 HTTP/1.1\r\nHost: x\r\n")
+    try:
+        assert ask(port, "/sessions/kegel-basics.mp3?lang=nl").status == 200  # a new render
+        assert ask(port, "/sessions/intensive.json").status == 200
+        assert start + reading.read() == whole
+    finally:
+        slow.close()
+        for connection in half_sent:
+            connection.close()
 
 
 def test_two_instances_on_one_cache_answer_the_same_new_session_at_once(tone_library, tmp_path):
