@@ -60,6 +60,20 @@ def test_the_model_is_joined_from_its_four_wheels_and_checked(tmp_path):
     assert joined_model(tmp_path) == model and [path.name for path in tmp_path.iterdir()] == [model.name]
 
 
+@pytest.mark.parametrize("damage", ["truncated", "one byte changed"])
+def test_a_model_damaged_in_the_cache_is_joined_again(tmp_path, damage):
+    model = joined_model(tmp_path)
+    expected = model.read_bytes()
+    with model.open("r+b") as file:
+        if damage == "truncated":
+            file.truncate(len(expected) // 2)
+        else:
+            file.seek(len(expected) // 3)
+            file.write(bytes([expected[len(expected) // 3] ^ 0xFF]))
+    assert joined_model(tmp_path) == model
+    assert model.read_bytes() == expected
+
+
 @pytest.mark.slow
 def test_mandarin_cold_builds_are_byte_identical_and_a_warm_build_loads_no_model(tmp_path):
     program = tmp_path / "short.yaml"

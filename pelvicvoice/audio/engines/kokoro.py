@@ -120,15 +120,27 @@ def voice_data(name: str) -> Path:
     return Path(spec.submodule_search_locations[0]) / "data" / name
 
 
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _model_hash() -> str:
     return voice_data("model.sha256").read_text(encoding="utf-8").strip()
 
 
 def joined_model(cache_dir: Path) -> Path:
-    """Return the model joined from its four wheels into cache_dir, joining and checking it the first time."""
+    """Return the model joined from its four wheels into cache_dir, joining it again unless it checks out.
+
+    The check (0.7 s) runs when workers start: a model damaged in the cache would load, or not,
+    and speak noise, or crash its workers.
+    """
     expected = _model_hash()
     target = cache_dir / f"kokoro-v1.0-int8-{expected[:16]}.onnx"
-    if target.exists():
+    if target.is_file() and _file_hash(target) == expected:
         return target
     digest = hashlib.sha256()
     # The one writer: another process joining at the same time renames a whole file too.
