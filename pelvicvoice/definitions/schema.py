@@ -85,6 +85,11 @@ def expect_text(problems: ProblemList, path: DocPath, value: Any, what: str) -> 
     return None
 
 
+def _yaml_float(value: float) -> str:
+    """Write .inf, -.inf and .nan as YAML writes them."""
+    return ".nan" if value != value else ("-" if value < 0 else "") + ".inf"
+
+
 def expect_number(problems: ProblemList, path: DocPath, value: Any, what: str) -> float | int | None:
     """Return value if it is a finite number, else report it."""
     if (
@@ -94,7 +99,11 @@ def expect_number(problems: ProblemList, path: DocPath, value: Any, what: str) -
         and abs(value) != float("inf")
     ):
         return value
-    problems.add(path, f"{what} must be a number, not {type_name(value)}")
+    if isinstance(value, float) and not isinstance(value, bool):
+        # .inf, .nan, and numbers too large for a float (1e400), which YAML reads as .inf
+        problems.add(path, f"{what} must be a finite number, not {_yaml_float(value)}")
+    else:
+        problems.add(path, f"{what} must be a number, not {type_name(value)}")
     return None
 
 
@@ -107,6 +116,10 @@ def expect_language_texts(problems: ProblemList, path: DocPath, value: Any, what
     if not mapping:
         problems.add(path, f"{what} is empty; give at least one language, e.g. 'en: ...'")
     for language, text in mapping.items():
+        if isinstance(language, str) and " " in language.strip() and text is None:
+            # {en: Rest, then lift.} is two keys: "en: Rest" and "then lift."
+            problems.add(path + (language,), f"a comma ends a text inside {{...}}; quote the whole {what} text")
+            continue
         if not isinstance(language, str) or not LANGUAGE.match(language):
             problems.add(path + (language,), f"{language!r} is not a language code; use a code such as en, nl, nb")
             continue

@@ -269,7 +269,8 @@ class _Converter:
                 self.problems.add(path + (UNREADABLE_KEY,), "keys must be plain text")
                 continue
             key = self.loader.construct_object(key_node)
-            key = key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
+            # A key of null, true or 1.5 is named as it is written, not as Python prints it.
+            key = key if isinstance(key, (str, int)) and not isinstance(key, bool) else key_node.value
             key_path = path + (key,)
             if key in result:
                 self.document.locations[key_path + (DUPLICATE,)] = self._location(key_node)

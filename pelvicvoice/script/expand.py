@@ -124,15 +124,19 @@ def expand(
     context = _Context(program, language, catalog, parameters, estimate)
     timeline = _Timeline(context, tones)
     chapters = []
+    left_out = 0
     for section in program.sections:
         if section.when is not None and not parameters[section.when]:
+            left_out += 1
             continue
         timeline.chapter = len(chapters)
         start = timeline.cursor
         _expand_steps(section.steps, timeline, {})
         chapters.append(Chapter(section.titles[language], start, timeline.cursor))
+    if not timeline.cues and left_out:
+        raise DefinitionError.at(program.location, "these settings leave out every section that speaks; switch one on")
     if not timeline.cues:
-        raise DefinitionError.at(program.location, "these settings leave out every section; switch one on")
+        raise DefinitionError.at(program.location, "the program never speaks; add a step that says something")
     total = timeline.cursor
     starts = [snap_to_frame(cue.start) for cue in timeline.cues]
     ends = [*starts[1:], total]
