@@ -122,7 +122,9 @@ def how_often_label(entry: PlanEntry, catalog: Catalog) -> str:
 def read_plan(document: Document) -> Plan:
     """Read a plan's phases and entries, or raise every problem found."""
     problems = ProblemList(document)
-    data = expect_mapping(problems, (), document.data, "a plan file") or {}
+    data = expect_mapping(problems, (), document.data, "a plan file")
+    if data is None:
+        problems.raise_if_any()  # every key would be missing: the one problem is the file's shape
     check_keys(problems, (), data, ("id", "title", "description", "source", "phases"), (), "a plan")
     plan_id = data.get("id")
     if not isinstance(plan_id, str) or not SLUG.match(plan_id):

@@ -82,6 +82,14 @@ phases:
     assert len(lines) == 2
 
 
+@pytest.mark.parametrize(("text", "shape"), [("", "nothing"), ("- a\n- b\n", "a list"), ("plan\n", "text")])
+def test_a_plan_file_that_is_not_a_mapping_is_one_line(tmp_path, text, shape):
+    path = write(tmp_path / "shapeless.yaml", text)
+    result = run_cli("show-plan", str(path))
+    assert result.returncode == 1
+    assert result.stderr == f"error: {path}:1:1: a plan file must be a mapping (key: value lines), not {shape}\n"
+
+
 def test_plan_entries_are_checked_against_programs(library, tmp_path):
     path = write(
         tmp_path / "plan.yaml",
