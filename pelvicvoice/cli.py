@@ -280,7 +280,7 @@ def _library() -> Library:
 
 def _voice_choice(library: Library, engine: str | None, voice: str | None, rate: int | None) -> VoiceChoice:
     # A problem with a chosen voice is reported at the option that chose it.
-    origin = Location(f"--rate {rate}") if rate else Location(f"--voice {voice}") if voice else None
+    origin = Location(f"--rate {rate}") if rate is not None else Location(f"--voice {voice}") if voice else None
     if engine is not None:
         origin = origin or Location(f"--engine {engine}")
         if engine not in library.engines:

@@ -136,10 +136,11 @@ def test_a_voice_that_would_download_at_run_time_is_refused(tmp_path):
     assert "piper voices of phoneme type 'pinyin' download helpers at run time" in str(raised.value)
 
 
-def test_rate_is_not_a_piper_option(tmp_path):
-    result = run_cli("show", "kegel-basics", "--rate", "120")
+@pytest.mark.parametrize("rate", ["120", "0"])
+def test_rate_is_not_a_piper_option(tmp_path, rate):
+    result = run_cli("show", "kegel-basics", "--rate", rate)
     assert result.returncode == 1
-    assert result.stderr == "error: --rate 120: a piper voice has no --rate; set `speed` in its voice profile\n"
+    assert result.stderr == f"error: --rate {rate}: a piper voice has no --rate; set `speed` in its voice profile\n"
 
 
 @pytest.mark.slow
