@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 FORMATS = (".wav", ".mp3", ".ogg", ".flac", ".m4a")
 # A clip is one phrase; a recording longer than this is the wrong file, or a header that lies.
 MAX_RECORDING_SECONDS = 60
+# 60 s of 96 kHz 24-bit stereo WAV is 35 MB: a larger file is not one phrase.
+MAX_RECORDING_BYTES = 100_000_000
 # A recording this much quieter than the voice is silence or noise, not speech.
 _QUIETEST_BELOW_VOICE_LU = 30.0
 
@@ -53,12 +55,18 @@ class VoicePack:
         if not real.is_relative_to(self.folder.resolve()):
             return SpeechError.at(where, f"links outside the voice pack, to {real}; copy the recording into the pack")
         try:
-            data = real.read_bytes()
+            size = real.stat().st_size
+            if not size:
+                return SpeechError.at(where, "recorded clip is empty; record it again")
+            if size > MAX_RECORDING_BYTES:
+                return SpeechError.at(
+                    where, f"recorded clip is {size:,} bytes, more than {MAX_RECORDING_BYTES:,}; a clip is one phrase"
+                )
+            with real.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
         except OSError as error:
             return SpeechError.at(where, f"cannot be read ({error.strerror}); check the file")
-        if not data:
-            return SpeechError.at(where, "recorded clip is empty; record it again")
-        return Recording(path, hashlib.sha256(data).hexdigest())
+        return Recording(path, digest)
 
     def _listing(self, language: str) -> dict[str, list[Path]]:
         if language not in self._listings:

@@ -143,7 +143,11 @@ def test_a_recording_with_an_absurd_header_or_too_long_is_an_error_naming_it(ton
     no_rate = wav_with_header(folder / "squeeze_start.wav", rate=0)
     no_channels = wav_with_header(folder / "count.3.wav", rate=SAMPLE_RATE, channels=0)
     long = record(folder / "count.2.flac", 440, -20, ["-c:a", "flac"], seconds=61)
+    huge = folder / "count.1.wav"
+    with huge.open("wb") as file:
+        file.truncate(100_000_001)  # sparse: it takes no room on the disk, only in a reader's memory
     problems = dict(problem.split(": ", 1) for problem in provider_errors(tone_library, tmp_path, tmp_path / "pack"))
+    assert problems.pop(str(huge)) == "recorded clip is 100,000,001 bytes, more than 100,000,000; a clip is one phrase"
     assert problems.pop(str(hours)) == "recorded clip lasts more than 60 s; a clip is one phrase"
     assert problems.pop(str(long)) == "recorded clip lasts more than 60 s; a clip is one phrase"
     for bad in (no_rate, no_channels):
