@@ -8,6 +8,7 @@ that are all there, and the next upload finishes the job.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -106,7 +107,8 @@ def _client(destination: Destination, endpoint_url: str | None):
             return boto3.client("s3", endpoint_url=endpoint_url, config=Config(max_pool_connections=_WORKERS))
     except ValueError:  # botocore's word for an endpoint it cannot parse
         raise OutputError.at(
-            Location(destination.url()), f"--endpoint-url {endpoint_url!r} is no URL; write e.g. http://127.0.0.1:9000"
+            Location(destination.url()),
+            f"--endpoint-url {_without_userinfo(endpoint_url or '')!r} is no URL; write e.g. http://127.0.0.1:9000",
         ) from None
 
 
@@ -223,7 +225,12 @@ def _error(error: Exception, where: str, doing: str, endpoint_url: str) -> Outpu
             )  # fmt: skip
         # The server's own words: an S3 error message carries no credential (those stay in other fields).
         return OutputError.at(location, f"cannot {doing}: {code or status} {details.get('Message', '')}".rstrip())
-    return OutputError.at(location, f"cannot {doing}: {error}")
+    return OutputError.at(location, f"cannot {doing}: {_without_userinfo(str(error))}")
+
+
+def _without_userinfo(text: str) -> str:
+    """Remove a user and password written into any URL in text (http://KEY:SECRET@host)."""
+    return re.sub(r"(?<=//)[^/\s@]*@", "", text)
 
 
 def _origin(url: str) -> str:

@@ -366,6 +366,20 @@ def test_a_missing_bucket_an_unreachable_store_and_no_credentials_are_one_line_e
     assert_one_error_line(no_profile, "error: s3://bucket/site: profile 'nobody' not found; check AWS_PROFILE")
 
 
+@pytest.mark.parametrize(
+    ("endpoint_url", "message"),
+    [
+        ("http://AKIAX:s3cr3t@127.0.0.1:notaport", "cannot list: Custom endpoint `http://127.0.0.1:notaport` was not"),
+        ("http://AKIAX:s3cr3t@[::1", "--endpoint-url 'http://[::1' is no URL"),
+    ],
+)
+def test_a_password_written_into_the_endpoint_url_is_never_shown(publisher, tmp_path, endpoint_url, message):
+    site = publisher(tmp_path / "site")
+    result = run_cli("upload", str(site), "s3://bucket/site", "--endpoint-url", endpoint_url)
+    line = assert_one_error_line(result, "error: s3://bucket/site: ", ("AKIAX", "s3cr3t"))
+    assert message in line
+
+
 def test_without_the_s3_extra_upload_says_which_extra_to_install(publisher, tmp_path):
     site = publisher(tmp_path / "site")
     hidden = "import sys; sys.modules['boto3'] = None; from pelvicvoice.cli import main; main()"
