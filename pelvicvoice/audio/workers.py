@@ -192,6 +192,6 @@ def _stop(executor: ProcessPoolExecutor, *, kill: bool) -> None:
     """Shut an executor down; with kill, end its workers first, hung or not."""
     if kill:
         # Python 3.14 has executor.kill_workers() for this; before it, the processes are private.
-        for process in list(executor._processes.values()):
+        for process in list((executor._processes or {}).values()):
             process.kill()
     executor.shutdown(wait=True, cancel_futures=True)

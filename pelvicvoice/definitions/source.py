@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from pelvicvoice.definitions.characters import unwritable_text
 from pelvicvoice.errors import DefinitionError, Location, Problem
 
 T = TypeVar("T")
@@ -28,11 +28,6 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
-# What only an escape in double quotes ("\x07", "\ud800") can write, and no text should hold:
-# C0 and C1 controls and DEL but tab and line feed; halves of characters (UTF-8 cannot write
-# them); U+FFFE and U+FFFF (XML cannot hold them); bidirectional controls, which reorder the
-# text around them on a page (the "Trojan Source" trick; no language of the library needs them).
-_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 
@@ -251,9 +246,8 @@ class _Converter:
         except yaml.YAMLError as error:
             self.problems.add(path, f"bad value: {error}")
             return None
-        if isinstance(value, str) and (found := _UNWRITABLE.search(value)):
-            char = found.group()
-            self.problems.add(path, f"text holds {_unwritable_kind(char)} U+{ord(char):04X}; remove it")
+        if isinstance(value, str) and (problem := unwritable_text(value)):
+            self.problems.add(path, problem)
             return None
         return value
 
@@ -293,15 +287,3 @@ def load_language_files(folder: Path, display_prefix: str, parse: Callable[[Docu
             raise DefinitionError.at(item.location, f"file {path.name} says language {item.language!r}; rename one")
         loaded[item.language] = item
     return loaded
-
-
-def _unwritable_kind(char: str) -> str:
-    """Name the kind of a character that text may not hold."""
-    code = ord(char)
-    if 0xD800 <= code <= 0xDFFF:
-        return "half a character (a lone surrogate)"
-    if code in (0xFFFE, 0xFFFF):
-        return "the noncharacter"
-    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-        return "the bidirectional control"
-    return "control character"

@@ -124,16 +124,14 @@ def expand(
     context = _Context(program, language, catalog, parameters, estimate)
     timeline = _Timeline(context, tones)
     chapters = []
-    left_out = 0
     for section in program.sections:
         if section.when is not None and not parameters[section.when]:
-            left_out += 1
             continue
         timeline.chapter = len(chapters)
         start = timeline.cursor
         _expand_steps(section.steps, timeline, {})
         chapters.append(Chapter(section.titles[language], start, timeline.cursor))
-    if not timeline.cues and left_out:
+    if not timeline.cues and len(chapters) < len(program.sections):
         raise DefinitionError.at(program.location, "these settings leave out every section that speaks; switch one on")
     if not timeline.cues:
         raise DefinitionError.at(program.location, "the program never speaks; add a step that says something")
@@ -144,13 +142,10 @@ def expand(
         Cue(start, end, cue.text, cue.clip, cue.kind, cue.chapter, cue.origin)
         for cue, start, end in zip(timeline.cues, starts, ends, strict=True)
     )
+    chapter_ends = [*(snap_to_frame(chapter.end) for chapter in chapters[:-1]), total]
     chapters = [
-        Chapter(
-            chapter.title,
-            snap_to_frame(chapter.start),
-            total if index == len(chapters) - 1 else snap_to_frame(chapter.end),
-        )
-        for index, chapter in enumerate(chapters)
+        Chapter(chapter.title, snap_to_frame(chapter.start), end)
+        for chapter, end in zip(chapters, chapter_ends, strict=True)
     ]
     description = _filled(context, program.descriptions.get(language, ""), {}, "the description", program.location)
     return CueScript(
