@@ -30,6 +30,8 @@ EPISODE_FORMAT = 2
 TONE_FORMAT = 1
 # Bump when setting a clip's level or limiting its peaks (audio/loudness.py) changes.
 LEVEL_FORMAT = 2
+# Bump when what a voice-pack recording may be (audio/voice_pack.py: its longest, its largest) changes.
+RECORDING_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class BuildSettings:
     clip_format: int = CLIP_FORMAT
     chunk_format: int = CHUNK_FORMAT
     episode_format: int = EPISODE_FORMAT
+    recording_format: int = RECORDING_FORMAT
     tones: str = field(default_factory=lambda: f"pydub {distribution_version('pydub')}, tone format {TONE_FORMAT}")
     leveler: str = field(default_factory=lambda: f"soxr {distribution_version('soxr')}, level format {LEVEL_FORMAT}")
 
@@ -72,9 +75,10 @@ class BuildSettings:
         )
 
     def recorded_clip_key(self, file_digest: str, level_lufs: float) -> str:
-        """Key a recorded clip by its file's content, the decoder, the clip format and how it is leveled."""
+        """Key a recorded clip by its file's content, the decoder, what a recording may be, and how it is leveled."""
         loudness = [asdict(self.loudness), self.leveler, level_lufs]
-        return _digest([self.clip_format, SAMPLE_RATE, "recorded", self.encoder, *loudness, file_digest])
+        made = [self.clip_format, self.recording_format, SAMPLE_RATE, "recorded", self.encoder]
+        return _digest([*made, *loudness, file_digest])
 
     def leveled_clip_key(self, clip_key: str) -> str:
         """Key a clip set to the loudness target (what publish places) by the clip's own key."""

@@ -13,7 +13,8 @@ from pelvicvoice.settings import BuildSettings, LoudnessTarget, current_settings
 
 CLIP_INPUTS = {"engines", "clip_format"}
 CHUNK_INPUTS = {"encoder", "chunk_format"}
-RECORDED_INPUTS = {"encoder", "clip_format", "loudness", "leveler"}  # the decoder, the trimming, the level
+# the decoder, the trimming, what a recording may be, the level
+RECORDED_INPUTS = {"encoder", "clip_format", "recording_format", "loudness", "leveler"}
 TONE_INPUTS = {"clip_format", "tones"}
 LEVELED_INPUTS = CLIP_INPUTS | {"loudness", "leveler"}  # a published clip: the clip, and how it is leveled
 

@@ -5,9 +5,11 @@
 - long-lived: each worker loads its engine once and speaks phrase after phrase (a neural
   model takes a second to load).
 
-Either way a phrase that hangs or fails costs only itself, a phrase whose audio came back
-incomplete (the speak function returns None) is spoken again, and so is every phrase a worker
-was speaking when it died (killed from outside, or crashed): the pool is started again.
+Either way a phrase that hangs or fails costs only itself, and a phrase whose audio came back
+incomplete (the speak function returns None) is spoken again. When a worker dies (killed from
+outside, or crashed by its engine), the pool is started again and the phrases it may have been
+speaking are spoken again, each alone: a phrase whose worker dies with it alone in flight is
+the one that kills it, and after 3 such deaths it fails on its own.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 
 SYNTHESIS_TIMEOUT_SECONDS = 60
 SYNTHESIS_ATTEMPTS = 3
+# Workers that die this many times in a row without a phrase spoken in between are the engine's
+# fault, not a phrase's: every phrase left fails, instead of each being tried alone 3 times.
+DEATHS_IN_A_ROW = 3 * SYNTHESIS_ATTEMPTS
 
 # Runs in a worker: speak text with a profile; None when the audio came back incomplete.
 SpeakFunction = Callable[[str, VoiceProfile], "np.ndarray | None"]
@@ -74,42 +79,54 @@ class WorkerPool:
         start while the others are still spoken.
         """
         results: list[np.ndarray | SpeechError | None] = [None] * len(items)
-        # Each time a worker dies, the phrases it may have been speaking get a strike.
-        strikes = [0] * len(items)
+        strikes = [0] * len(items)  # deaths of a worker speaking the phrase alone
+        suspects: list[int] = []  # phrases a dead worker may have been speaking, to be spoken alone
+        deaths_in_a_row = attempts = 0
         pending = list(range(len(items)))
-        attempts = 0
-        while pending and attempts < SYNTHESIS_ATTEMPTS:
-            workers = min(self.workers, len(pending))
+        while pending and attempts < SYNTHESIS_ATTEMPTS and deaths_in_a_row < DEATHS_IN_A_ROW:
+            alone = suspects[:1]
+            batch = alone or pending
+            workers = min(self.workers, len(batch))
             executor = self._start(workers) if self.fresh_per_phrase else self._long_lived()
-            ended = BROKEN
+            ended, unfinished = BROKEN, batch
+            done_before = sum(result is not None for result in results)
             try:
-                ended = self._speak_all(executor, items, pending, results, on_spoken)
+                ended, unfinished = self._speak_all(executor, items, batch, results, on_spoken)
             finally:
                 if self.fresh_per_phrase or ended != DONE:
                     # A worker that hung may hang again, and a broken pool takes no more work.
                     _stop(executor, kill=ended != DONE)
                     if executor is self._executor:
                         self._executor = None
-            if ended == BROKEN:
-                # Phrases are taken in order, so the dead worker was speaking one of the first unfinished.
-                for index in [index for index in pending if results[index] is None][:workers]:
-                    strikes[index] += 1
-                    if strikes[index] == SYNTHESIS_ATTEMPTS:
-                        results[index] = self._failed(items[index], "its worker died each time")
-            # A round that ended in time is an attempt: the phrases still pending came back incomplete.
-            # A round cut short is not: the hung phrase has its error, and the dead worker's phrases their strike.
-            attempts += ended == DONE
+            spoke = sum(result is not None for result in results) > done_before
+            deaths_in_a_row = 0 if spoke else deaths_in_a_row + (ended == BROKEN)
+            if alone:
+                suspect = alone[0]
+                strikes[suspect] += ended == BROKEN
+                if strikes[suspect] == SYNTHESIS_ATTEMPTS:
+                    why = f"its worker died each of the {SYNTHESIS_ATTEMPTS} times it spoke it alone"
+                    results[suspect] = self._failed(items[suspect], why)
+                if ended != BROKEN or results[suspect] is not None:
+                    suspects.pop(0)
+            elif ended == BROKEN:
+                # Phrases are taken in order: the dead worker was speaking one of the first unfinished.
+                suspects = unfinished[:workers]
+            # A round of all pending phrases that ended in time is an attempt: those still pending
+            # came back incomplete. A round cut short is not: the hung phrase has its error.
+            attempts += ended == DONE and not alone
             pending = [index for index in pending if results[index] is None]
+        why = f"no complete audio came back in {SYNTHESIS_ATTEMPTS} attempts"
+        if deaths_in_a_row >= DEATHS_IN_A_ROW:
+            why = f"its workers died {DEATHS_IN_A_ROW} times in a row, whatever they spoke"
         for index in pending:
-            results[index] = self._failed(items[index], "no complete audio came back")
+            results[index] = self._failed(items[index], why)
         return [result for result in results if result is not None]
 
     def _failed(self, item: tuple[str, VoiceProfile], why: str) -> SpeechError:
         text, profile = item
         return SpeechError.at(
             profile.location,
-            f"{self.engine_name} could not speak {text!r} with {self._voice(profile)} "
-            f"in {SYNTHESIS_ATTEMPTS} attempts: {why}",
+            f"{self.engine_name} could not speak {text!r} with {self._voice(profile)}: {why}",
         )
 
     def close(self) -> None:
@@ -137,11 +154,14 @@ class WorkerPool:
             self._executor = self._start(self.workers)
         return self._executor
 
-    def _speak_all(self, executor, items, pending: list[int], results: list, on_spoken: OnSpoken) -> str:
-        """Speak the pending items into results; return DONE, HUNG (one ran out of time) or BROKEN (a worker died).
+    def _speak_all(
+        self, executor, items, pending: list[int], results: list, on_spoken: OnSpoken
+    ) -> tuple[str, list[int]]:
+        """Speak the pending items into results; say how the round ended, and which phrases a dead worker left.
 
-        Phrases are handed out in order, so the first one to run out of time is the one that
-        hangs; whatever is done by then is kept, and the rest is left for fresh workers.
+        Ends DONE, HUNG (one ran out of time) or BROKEN (a worker died). Phrases are handed out
+        in order, so the first one to run out of time is the one that hangs; whatever is done
+        by then is kept, and the rest is left for fresh workers.
         """
 
         def keep(index: int, outcome) -> None:
@@ -152,13 +172,13 @@ class WorkerPool:
         try:
             jobs = {index: executor.submit(self.speak, *items[index]) for index in pending}
         except BrokenProcessPool:
-            return BROKEN
-        ended = DONE
+            return BROKEN, []  # its workers died while idle: no phrase was being spoken
+        unfinished = []
         for index, job in jobs.items():
             try:
                 keep(index, self._outcome(items[index], job, self.timeout))
             except BrokenProcessPool:
-                ended = BROKEN  # what finished before the worker died is kept; the rest waits for new workers
+                unfinished.append(index)  # what finished before the worker died is kept
             except TimeoutError:
                 text, profile = items[index]
                 results[index] = SpeechError.at(
@@ -169,8 +189,8 @@ class WorkerPool:
                     if results[other] is None and later.done():
                         with contextlib.suppress(BrokenProcessPool):
                             keep(other, self._outcome(items[other], later, 0))
-                return HUNG
-        return ended
+                return HUNG, []
+        return (BROKEN if unfinished else DONE), unfinished
 
     def _outcome(self, item: tuple[str, VoiceProfile], job: Future, timeout: float) -> np.ndarray | SpeechError | None:
         """Return a job's samples (None: incomplete audio) or the error it met.

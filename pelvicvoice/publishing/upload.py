@@ -230,7 +230,8 @@ def _error(error: Exception, where: str, doing: str, endpoint_url: str) -> Outpu
 
 def _without_userinfo(text: str) -> str:
     """Remove a user and password written into any URL in text (http://KEY:SECRET@host)."""
-    return re.sub(r"(?<=//)[^/\s@]*@", "", text)
+    # Up to the last @ before the URL ends: a secret key may hold / and @ of its own.
+    return re.sub(r"(?<=//)[^\s'\"`]*@", "", text)
 
 
 def _origin(url: str) -> str:

@@ -131,10 +131,10 @@ def expand(
         start = timeline.cursor
         _expand_steps(section.steps, timeline, {})
         chapters.append(Chapter(section.titles[language], start, timeline.cursor))
-    if not timeline.cues and len(chapters) < len(program.sections):
-        raise DefinitionError.at(program.location, "these settings leave out every section that speaks; switch one on")
     if not timeline.cues:
-        raise DefinitionError.at(program.location, "the program never speaks; add a step that says something")
+        switched_off = len(chapters) < len(program.sections)
+        why = "with these settings nothing is said; switch on" if switched_off else "the program never speaks; add"
+        raise DefinitionError.at(program.location, f"{why} a section that speaks")
     total = timeline.cursor
     starts = [snap_to_frame(cue.start) for cue in timeline.cues]
     ends = [*starts[1:], total]

@@ -178,23 +178,39 @@ def test_the_phrases_a_worker_dies_speaking_are_spoken_again(tone_library, engin
         (again,) = pool.synthesize_many([("(crash once) Relax.", profile)])
     finally:
         pool.close()
+    assert list(engine_log.parent.glob("engine.log.*")), "the worker did not die"
     assert all(isinstance(result, np.ndarray) for result in [crashed, *spoken]), [crashed, *spoken]
     assert np.array_equal(crashed, again)
 
 
 @pytest.mark.parametrize("fresh", [False, True], ids=["long-lived", "fresh-per-phrase"])
-def test_a_phrase_that_crashes_its_worker_every_time_fails_alone(tone_library, engine_log, fresh):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_phrase_that_crashes_its_worker_every_time_fails_alone(tone_library, engine_log, fresh, workers):
     profile = tone_library.voices["en"]
-    pool = WorkerPool("fake-tones", speak_tones, 1, fresh_per_phrase=fresh, timeout=30.0, initializer=load_tones)
+    pool = WorkerPool("fake-tones", speak_tones, workers, fresh_per_phrase=fresh, timeout=30.0, initializer=load_tones)
     try:
-        results = pool.synthesize_many([("Relax.", profile), ("(crash) Lift!", profile), ("Squeeze.", profile)])
-        (again,) = pool.synthesize_many([("Relax.", profile)])
+        results = pool.synthesize_many([("(crash) Lift!", profile), *[(text, profile) for text in TEXTS]])
+        (again,) = pool.synthesize_many([(TEXTS[0], profile)])
     finally:
         pool.close()
-    relax, crashed, squeeze = results
-    assert isinstance(crashed, SpeechError)
+    crashed, *spoken = results
     assert str(crashed).endswith(
-        "fake-tones could not speak '(crash) Lift!' with 'en' fake-tones voice in 3 attempts: its worker died each time"
+        "fake-tones could not speak '(crash) Lift!' with 'en' fake-tones voice: "
+        "its worker died each of the 3 times it spoke it alone"
     )
-    assert isinstance(squeeze, np.ndarray) and squeeze.size > 1000
-    assert np.array_equal(relax, again)
+    # The phrases spoken beside it when it crashed are spoken again, not failed with it.
+    assert all(isinstance(result, np.ndarray) and result.size > 1000 for result in spoken), spoken
+    assert np.array_equal(spoken[0], again)
+
+
+def test_an_engine_whose_workers_die_on_every_phrase_fails_them_all_in_bounded_time(tone_library, engine_log):
+    profile = tone_library.voices["en"]
+    pool = WorkerPool("fake-tones", speak_tones, 2, fresh_per_phrase=False, timeout=30.0, initializer=load_tones)
+    try:
+        results = pool.synthesize_many([(f"(crash) {text}", profile) for text in TEXTS * 5])
+    finally:
+        pool.close()
+    assert len(results) == 30 and all(isinstance(result, SpeechError) for result in results)
+    assert all(str(result).endswith("its workers died 9 times in a row, whatever they spoke") for result in results[2:])
+    # 9 deaths, not 3 for each of 30 phrases: each pool starts at most 2 workers.
+    assert len(set(events(engine_log, "load"))) <= 2 * 9

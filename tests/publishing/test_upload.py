@@ -371,6 +371,8 @@ def test_a_missing_bucket_an_unreachable_store_and_no_credentials_are_one_line_e
     [
         ("http://AKIAX:s3cr3t@127.0.0.1:notaport", "cannot list: Custom endpoint `http://127.0.0.1:notaport` was not"),
         ("http://AKIAX:s3cr3t@[::1", "--endpoint-url 'http://[::1' is no URL"),
+        ("http://AKIAX:wJal/s3cr3t@[::1", "cannot list: Custom endpoint `http://[::1` was not a valid URI"),
+        ("http://AKIAX:p@s3cr3t@[::1", "--endpoint-url 'http://[::1' is no URL"),
     ],
 )
 def test_a_password_written_into_the_endpoint_url_is_never_shown(publisher, tmp_path, endpoint_url, message):

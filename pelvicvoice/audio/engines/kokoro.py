@@ -135,8 +135,8 @@ def _model_hash() -> str:
 def joined_model(cache_dir: Path) -> Path:
     """Return the model joined from its four wheels into cache_dir, joining it again unless it checks out.
 
-    The check (0.7 s) runs when workers start: a model damaged in the cache would load, or not,
-    and speak noise, or crash its workers.
+    The check (0.7 s) runs when a build or the service starts its workers: a model damaged in
+    the cache would load, or not, and speak noise, or crash its workers.
     """
     expected = _model_hash()
     target = cache_dir / f"kokoro-v1.0-int8-{expected[:16]}.onnx"
