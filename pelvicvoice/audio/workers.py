@@ -88,7 +88,7 @@ class WorkerPool:
             batch = alone or pending
             workers = min(self.workers, len(batch))
             executor = self._start(workers) if self.fresh_per_phrase else self._long_lived()
-            ended, unfinished = BROKEN, batch
+            ended = BROKEN
             done_before = sum(result is not None for result in results)
             try:
                 ended, unfinished = self._speak_all(executor, items, batch, results, on_spoken)

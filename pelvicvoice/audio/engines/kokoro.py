@@ -120,14 +120,6 @@ def voice_data(name: str) -> Path:
     return Path(spec.submodule_search_locations[0]) / "data" / name
 
 
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _model_hash() -> str:
     return voice_data("model.sha256").read_text(encoding="utf-8").strip()
 
@@ -140,8 +132,10 @@ def joined_model(cache_dir: Path) -> Path:
     """
     expected = _model_hash()
     target = cache_dir / f"kokoro-v1.0-int8-{expected[:16]}.onnx"
-    if target.is_file() and _file_hash(target) == expected:
-        return target
+    if target.is_file():
+        with target.open("rb") as joined:
+            if hashlib.file_digest(joined, "sha256").hexdigest() == expected:
+                return target
     digest = hashlib.sha256()
     # The one writer: another process joining at the same time renames a whole file too.
     with atomic_file(target) as joined:

@@ -180,11 +180,8 @@ def _model_rate(path: Path) -> int:
 
 def _file_hash(path: Path) -> str:
     """Hash a user's model file, so that a changed model changes every key of its clips."""
-    digest = hashlib.sha256()
     with path.open("rb") as model:
-        for block in iter(lambda: model.read(1 << 20), b""):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
+        return f"sha256:{hashlib.file_digest(model, 'sha256').hexdigest()}"
 
 
 def _voice_name(model: str) -> str:
